@@ -1,0 +1,31 @@
+// promptlens: shows how a language model, steered by a prompt, separates labelled texts.
+// Errors thrown anywhere below are reported here once, as one line, with a non-zero exit.
+#include <cstdio>
+#include <exception>
+
+#include "apps/commands.hpp"
+#include "core/error.hpp"
+#include "core/progress.hpp"
+
+int main(int argc, char** argv) {
+    CLI::App app{"promptlens: find the classes a prompted language model separates, with "
+                 "PCA, KMeans and separation metrics"};
+    app.set_version_flag("--version", std::string("promptlens ") + PROMPTLENS_VERSION);
+    app.require_subcommand(1);
+    bool quiet = false;
+    app.add_flag("-q,--quiet", quiet, "No progress output on stderr")->configurable(false);
+    app.parse_complete_callback([&] { promptlens::set_progress_quiet(quiet); });
+    promptlens::cli::setup_reduce(app);
+    promptlens::cli::setup_cluster(app);
+    promptlens::cli::setup_metrics(app);
+    promptlens::cli::setup_demo(app);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "promptlens: error: %s\n", e.what());
+        return 1;
+    }
+    return 0;
+}
