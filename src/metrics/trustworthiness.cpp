@@ -1,0 +1,136 @@
+#include "metrics/trustworthiness.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <vector>
+
+#include "core/error.hpp"
+#include "core/parallel.hpp"
+#include "metrics/distances.hpp"
+#include "metrics/neighbors.hpp"
+
+namespace promptlens {
+namespace {
+
+constexpr size_t kQueryBlock = 64;
+
+void check_inputs(ConstMatView high, ConstMatView low, size_t k) {
+    const size_t n = high.rows();
+    require(low.rows() == n, "trustworthiness: original space has {} rows, embedding {}", n,
+            low.rows());
+    require(k >= 1, "trustworthiness: k must be at least 1, got 0");
+    require(static_cast<double>(k) < static_cast<double>(n) / 2.0,
+            "trustworthiness: n_neighbors ({}) should be less than n_samples / 2 ({})", k,
+            static_cast<double>(n) / 2.0);
+    require_finite(high, "trustworthiness (original space)");
+    require_finite(low, "trustworthiness (embedding)");
+}
+
+// Σ_m max(0, r(i, j_m) − k) for one query from its full original distance row (self = +inf).
+// r = 1 + #{l < j : d_l ≤ d_j} + #{l > j : d_l < d_j}: the 1-based position in a stable sort.
+int64_t penalty(const double* row, size_t n, std::span<const int32_t> embedded, size_t k) {
+    int64_t sum = 0;
+    for (int32_t jj : embedded) {
+        const size_t j = static_cast<size_t>(jj);
+        const double t = row[j];
+        int64_t rank = 1;
+        for (size_t l = 0; l < j; ++l) rank += row[l] <= t;
+        for (size_t l = j + 1; l < n; ++l) rank += row[l] < t;
+        if (rank > static_cast<int64_t>(k)) sum += rank - static_cast<int64_t>(k);
+    }
+    return sum;
+}
+
+double finish(int64_t penalty_sum, size_t queries, size_t n, size_t k) {
+    const double nd = static_cast<double>(n), kd = static_cast<double>(k);
+    return 1.0 - static_cast<double>(penalty_sum) *
+                     (2.0 / (static_cast<double>(queries) * kd * (2.0 * nd - 3.0 * kd - 1.0)));
+}
+
+}  // namespace
+
+SampledScore trustworthiness(ConstMatView high, ConstMatView low, size_t k, size_t max_samples,
+                             uint64_t seed, int threads) {
+    check_inputs(high, low, k);
+    const size_t n = high.rows();
+    const bool sampled = max_samples > 0 && n > max_samples;
+    const std::vector<size_t> queries = sample_rows(n, sampled ? max_samples : n, seed);
+    const size_t m = queries.size();
+
+    // Embedded neighbours of each query among all N rows (itself excluded).
+    Matrix low_q(m, low.cols());
+    std::vector<int64_t> self(m);
+    for (size_t i = 0; i < m; ++i) {
+        std::copy_n(low.row(queries[i]).data(), low.cols(), low_q.row(i).data());
+        self[i] = static_cast<int64_t>(queries[i]);
+    }
+    const Neighbors embedded = ExactNeighbors(low).search(low_q, k, self, threads);
+
+    // Original space: centred copy for the GEMM path (distances unchanged, less cancellation).
+    Matrix high_c;
+    ConstMatView hv = high;
+    std::vector<double> norms;
+    if (high.cols() > kDirectMaxDims) {
+        high_c = centered_rows(high);
+        hv = high_c;
+        norms = sq_norms(hv);
+    }
+    Matrix high_q(m, high.cols());
+    std::vector<double> qnorms(norms.empty() ? 0 : m);
+    for (size_t i = 0; i < m; ++i) {
+        std::copy_n(hv.row(queries[i]).data(), hv.cols(), high_q.row(i).data());
+        if (!norms.empty()) qnorms[i] = norms[queries[i]];
+    }
+
+    const size_t n_blocks = chunk_count(m, kQueryBlock);
+    std::vector<int64_t> block_penalty(n_blocks, 0);
+    parallel_for(n_blocks, threads, [&](size_t block) {
+        const size_t q0 = block * kQueryBlock, q1 = std::min(m, q0 + kQueryBlock), nq = q1 - q0;
+        SqDistanceTiles tiles(high_q.row_range(q0, q1),
+                              qnorms.empty() ? std::span<const double>{}
+                                             : std::span<const double>(qnorms).subspan(q0, nq),
+                              hv, norms);
+        MatrixD rows(nq, n);
+        tiles.tile(0, n, rows);
+        int64_t sum = 0;
+        for (size_t i = 0; i < nq; ++i) {
+            double* row = rows.row(i).data();
+            row[queries[q0 + i]] = INFINITY;  // sklearn fills the diagonal with inf
+            sum += penalty(row, n, embedded.of(q0 + i), k);
+        }
+        block_penalty[block] = sum;
+    });
+    int64_t total = 0;
+    for (int64_t p : block_penalty) total += p;
+    return {finish(total, m, n, k), m, sampled};
+}
+
+namespace reference {
+
+double trustworthiness(ConstMatView high, ConstMatView low, size_t k) {
+    check_inputs(high, low, k);
+    const size_t n = high.rows();
+    std::vector<int64_t> self(n);
+    std::iota(self.begin(), self.end(), int64_t{0});
+    const Neighbors embedded = reference::knn(low, low, k, self);
+    MatrixD d(n, n);
+    reference_sq_distances(high, high, d);
+    int64_t total = 0;
+    std::vector<size_t> order(n), rank(n);
+    for (size_t i = 0; i < n; ++i) {
+        d(i, i) = INFINITY;
+        std::iota(order.begin(), order.end(), size_t{0});
+        std::stable_sort(order.begin(), order.end(),
+                         [&](size_t a, size_t b) { return d(i, a) < d(i, b); });
+        for (size_t p = 0; p < n; ++p) rank[order[p]] = p + 1;
+        for (int32_t j : embedded.of(i)) {
+            const auto r = static_cast<int64_t>(rank[static_cast<size_t>(j)]);
+            if (r > static_cast<int64_t>(k)) total += r - static_cast<int64_t>(k);
+        }
+    }
+    return finish(total, n, n, k);
+}
+
+}  // namespace reference
+}  // namespace promptlens
