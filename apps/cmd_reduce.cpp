@@ -1,11 +1,113 @@
+// `promptlens reduce`: features → a low-dimensional view (PCA coordinates, or KMeans distances
+// to each centre as the seed notebook plots them), written as an N × m float32 .npy.
+#include <fmt/format.h>
+
 #include "apps/commands.hpp"
+#include "apps/common.hpp"
+#include "cluster/kmeans.hpp"
 #include "core/error.hpp"
+#include "core/npy.hpp"
+#include "reduce/pca.hpp"
 
 namespace promptlens::cli {
+namespace {
+
+struct ReduceOptions {
+    std::string method = "pca";
+    std::string features, out, solver = "auto", assignments;
+    bool scale = false;
+    size_t components = 2;
+    size_t clusters = 2, n_init = 10, max_iter = 300;
+    std::string algorithm = "lloyd";
+    uint64_t seed = 0;
+    int threads = 0;
+};
+
+void run_reduce(const ReduceOptions& o) {
+    Matrix x = load_features(o.features, o.scale, o.threads);
+    Matrix y;
+    if (o.method == "pca") {
+        PcaOptions p;
+        p.components = o.components;
+        p.solver = o.solver == "exact"        ? PcaSolver::exact
+                   : o.solver == "randomized" ? PcaSolver::randomized
+                                              : PcaSolver::automatic;
+        p.seed = o.seed;
+        p.threads = o.threads;
+        PcaModel model;
+        y = pca_fit_transform(x, p, &model);
+        double total = 0;
+        std::string ratios;
+        for (double r : model.explained_variance_ratio) {
+            ratios += fmt::format(" {:.4f}", r);
+            total += r;
+        }
+        fmt::print("PCA ({}, {} x {}{}): explained variance ratio{} (total {:.4f})\n",
+                   model.solver_used == PcaSolver::exact ? "exact" : "randomized", x.rows(),
+                   x.cols(), o.scale ? ", scaled" : "", ratios, total);
+    } else {
+        KMeansOptions k;
+        k.clusters = o.clusters;
+        k.n_init = o.n_init;
+        k.max_iter = o.max_iter;
+        k.algorithm = o.algorithm == "elkan" ? KMeansAlgorithm::elkan : KMeansAlgorithm::lloyd;
+        k.seed = o.seed;
+        k.threads = o.threads;
+        KMeansResult r = kmeans_fit(x, k);
+        y = kmeans_transform(r.centers, x, o.threads);
+        fmt::print("KMeans (k={}, {} x {}{}): inertia {:.7g}, {} iterations{}\n", o.clusters,
+                   x.rows(), x.cols(), o.scale ? ", scaled" : "", r.inertia, r.iterations,
+                   r.converged ? "" : " (did not converge: raise --max-iter)");
+        if (!o.assignments.empty()) {
+            std::string text;
+            for (int32_t c : r.labels) text += fmt::format("{}\n", c);
+            save_text(o.assignments, text);
+        }
+    }
+    write_npy(o.out, y);
+    fmt::print("wrote {} ({} x {} float32)\n", o.out, y.rows(), y.cols());
+}
+
+}  // namespace
 
 void setup_reduce(CLI::App& app) {
-    auto* sub = app.add_subcommand("reduce", "(being written)");
-    sub->callback([] { fail("reduce: not implemented yet"); });
+    auto o = std::make_shared<ReduceOptions>();
+    auto* sub = app.add_subcommand(
+        "reduce",
+        "Reduce features to a few dimensions: PCA coordinates, or KMeans distances to "
+        "each centre (as the seed notebook's KMeans(n_clusters=2).fit_transform)");
+    sub->add_option("--method", o->method, "pca or kmeans")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"pca", "kmeans"}));
+    sub->add_option("--features", o->features, "N x d features (.npy, .csv or .tsv)")->required();
+    sub->add_option("--out", o->out, "Output .npy: N x components (pca) or N x clusters (kmeans)")
+        ->required();
+    sub->add_flag("--scale", o->scale, "StandardScaler first (zero mean, unit variance columns)");
+    sub->add_option("--components", o->components, "PCA: number of components")
+        ->capture_default_str()
+        ->check(CLI::PositiveNumber);
+    sub->add_option("--solver", o->solver,
+                    "PCA: auto, exact (covariance eigen-decomposition) or randomized (for very "
+                    "wide features, e.g. logits)")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"auto", "exact", "randomized"}));
+    sub->add_option("--clusters", o->clusters, "KMeans: number of clusters")
+        ->capture_default_str()
+        ->check(CLI::PositiveNumber);
+    sub->add_option("--n-init", o->n_init, "KMeans: restarts (k-means++ seeds); best inertia wins")
+        ->capture_default_str()
+        ->check(CLI::PositiveNumber);
+    sub->add_option("--max-iter", o->max_iter, "KMeans: iterations per restart")
+        ->capture_default_str()
+        ->check(CLI::PositiveNumber);
+    sub->add_option("--algorithm", o->algorithm, "KMeans: lloyd or elkan (same result)")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"lloyd", "elkan"}));
+    sub->add_option("--assignments", o->assignments,
+                    "KMeans: also write each row's cluster, one per line");
+    add_seed_option(sub, o->seed);
+    add_threads_option(sub, o->threads);
+    sub->callback([o] { run_reduce(*o); });
 }
 
 }  // namespace promptlens::cli

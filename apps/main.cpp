@@ -8,8 +8,9 @@
 #include "core/progress.hpp"
 
 int main(int argc, char** argv) {
-    CLI::App app{"promptlens: find the classes a prompted language model separates, with "
-                 "PCA, KMeans and separation metrics"};
+    CLI::App app{
+        "promptlens: find the classes a prompted language model separates, with "
+        "PCA, KMeans and separation metrics"};
     app.set_version_flag("--version", std::string("promptlens ") + PROMPTLENS_VERSION);
     app.require_subcommand(1);
     bool quiet = false;
