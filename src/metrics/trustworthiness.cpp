@@ -27,16 +27,55 @@ void check_inputs(ConstMatView high, ConstMatView low, size_t k) {
     require_finite(low, "trustworthiness (embedding)");
 }
 
-// Σ_m max(0, r(i, j_m) − k) for one query from its full original distance row (self = +inf).
-// r = 1 + #{l < j : d_l ≤ d_j} + #{l > j : d_l < d_j}: the 1-based position in a stable sort.
-int64_t penalty(const double* row, size_t n, std::span<const int32_t> embedded, size_t k) {
+// The rank test of one query, exact to double rounding. `row` holds float32-GEMM squared
+// distances r_l (self = +inf), each within ±bound[l] of the double d²_l of the original rows
+// (see `RowBounds`). Only candidates whose interval overlaps a threshold's are recomputed in
+// double, typically a few dozen per query, so the result equals the plain double computation.
+struct QueryRanks {
+    ConstMatView high;  // original rows, for the exact recomputation
+    size_t query;       // row index of the query
+    std::vector<double> exact_cache;
+    std::vector<size_t> cached;
+
+    double exact(size_t l) {
+        if (exact_cache[l] < 0) {
+            double s = 0;
+            auto a = high.row(query), b = high.row(l);
+            for (size_t c = 0; c < a.size(); ++c) {
+                const double diff = static_cast<double>(a[c]) - b[c];
+                s += diff * diff;
+            }
+            exact_cache[l] = s;
+            cached.push_back(l);
+        }
+        return exact_cache[l];
+    }
+    void reset() {
+        for (size_t l : cached) exact_cache[l] = -1;
+        cached.clear();
+    }
+};
+
+// Σ_m max(0, r(i, j_m) − k) for one query; r = 1 + #{l < j : d_l ≤ d_j} + #{l > j : d_l < d_j},
+// the 1-based position in a stable sort of the query's distances (self excluded).
+int64_t penalty(const double* row, const double* bound, size_t n, std::span<const int32_t> embedded,
+                size_t k, QueryRanks& exact) {
     int64_t sum = 0;
     for (int32_t jj : embedded) {
         const size_t j = static_cast<size_t>(jj);
-        const double t = row[j];
+        const double t = row[j], tb = bound[j];
+        const double tx = exact.exact(j);
         int64_t rank = 1;
-        for (size_t l = 0; l < j; ++l) rank += row[l] <= t;
-        for (size_t l = j + 1; l < n; ++l) rank += row[l] < t;
+        for (size_t l = 0; l < n; ++l) {
+            if (l == j || l == exact.query) continue;
+            const double r = row[l], rb = bound[l];
+            if (r + rb < t - tb) {
+                ++rank;  // certainly closer
+            } else if (r - rb <= t + tb) {
+                const double dx = exact.exact(l);
+                rank += l < j ? dx <= tx : dx < tx;
+            }
+        }
         if (rank > static_cast<int64_t>(k)) sum += rank - static_cast<int64_t>(k);
     }
     return sum;
@@ -70,11 +109,12 @@ SampledScore trustworthiness(ConstMatView high, ConstMatView low, size_t k, size
     // Original space: centred copy for the GEMM path (distances unchanged, less cancellation).
     Matrix high_c;
     ConstMatView hv = high;
-    std::vector<double> norms;
+    std::vector<double> norms, norm_roots;
     if (high.cols() > kDirectMaxDims) {
         high_c = centered_rows(high);
         hv = high_c;
         norms = sq_norms(hv);
+        for (double v : norms) norm_roots.push_back(std::sqrt(v));
     }
     Matrix high_q(m, high.cols());
     std::vector<double> qnorms(norms.empty() ? 0 : m);
@@ -93,11 +133,28 @@ SampledScore trustworthiness(ConstMatView high, ConstMatView low, size_t k, size
                               hv, norms);
         MatrixD rows(nq, n);
         tiles.tile(0, n, rows);
+        // Error bound of each GEMM value against the double d² of the original rows, for
+        // S = ‖q̃‖ + ‖x̃_l‖ of the centred rows: centring rounds each coordinate (|Δd²| ≤ 2u·S²)
+        // and the float32 dot product is within γ_D·‖q̃‖‖x̃‖ ≤ D·u·S²/4 (doubled: ≤ D·u·S²/2),
+        // so (D + 8)·u·S² holds with a factor-2 margin. The direct path is already exact: 0.
+        std::vector<double> bound(n, 0.0);
+        QueryRanks ranks{high, 0, std::vector<double>(n, -1.0), {}};
         int64_t sum = 0;
         for (size_t i = 0; i < nq; ++i) {
             double* row = rows.row(i).data();
-            row[queries[q0 + i]] = INFINITY;  // sklearn fills the diagonal with inf
-            sum += penalty(row, n, embedded.of(q0 + i), k);
+            const size_t qi = queries[q0 + i];
+            if (!norms.empty()) {
+                const double c = static_cast<double>(hv.cols() + 8) * 0x1.0p-24;
+                const double qn = std::sqrt(qnorms[q0 + i]);
+                for (size_t l = 0; l < n; ++l) {
+                    const double s = qn + norm_roots[l];
+                    bound[l] = c * s * s;
+                }
+            }
+            row[qi] = INFINITY;  // sklearn fills the diagonal with inf
+            ranks.query = qi;
+            sum += penalty(row, bound.data(), n, embedded.of(q0 + i), k, ranks);
+            ranks.reset();
         }
         block_penalty[block] = sum;
     });

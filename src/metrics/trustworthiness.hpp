@@ -4,7 +4,9 @@
 // · Σ_i Σ_j max(0, r(i,j) − k) over M query rows. Exact (M = N, every row a query) when
 // N ≤ max_samples (or max_samples = 0); otherwise a seeded sample of M = max_samples query rows,
 // each still ranked against all N rows — the estimate is unbiased for the full score.
-// Memory: one block of 64 full distance rows per thread, never N².
+// Memory: one block of 64 full distance rows per thread, never N². Ranks are exact: float32
+// GEMM distances come with a rigorous error bound and only the few candidates within it of a
+// threshold are recomputed in double (the comparisons sklearn makes on float64 distances).
 // Rank ties (equal original distances) are broken by row index, like a stable sort.
 #pragma once
 
