@@ -1,0 +1,384 @@
+#include "reduce/pca.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/error.hpp"
+#include "core/parallel.hpp"
+#include "linalg/eigen.hpp"
+#include "linalg/gemm.hpp"
+#include "linalg/randomized_svd.hpp"
+
+namespace promptlens {
+
+const char* to_string(PcaSolver solver) {
+    switch (solver) {
+        case PcaSolver::automatic:
+            return "automatic";
+        case PcaSolver::exact:
+            return "exact";
+        case PcaSolver::randomized:
+            return "randomized";
+    }
+    return "?";
+}
+
+namespace {
+
+// Row blocks: up to 1024 rows, fewer for wide data so a centred block (rows × d floats) stays
+// within ~32 MB of scratch per thread. Depends on d only, so results do not depend on threads.
+size_t block_rows(size_t d) {
+    constexpr size_t kScratchFloats = size_t{8} << 20;
+    size_t rows = kScratchFloats / std::max<size_t>(d, 1) / 16 * 16;
+    return std::clamp<size_t>(rows, 16, 1024);
+}
+
+struct Blocks {
+    size_t n = 0, size = 0, count = 0;
+    Blocks(size_t n_, size_t size_) : n(n_), size(size_), count(chunk_count(n_, size_)) {}
+    size_t begin(size_t b) const { return b * size; }
+    size_t end(size_t b) const { return std::min(n, (b + 1) * size); }
+};
+
+// Partial sums that are too big to keep one per block (d×d covariances, d×r products) are kept
+// one per group of consecutive blocks: at most 16 groups and 256 MB of float partials. The group
+// count depends on the problem only; groups are summed in order in double.
+size_t group_count(size_t blocks, size_t partial_floats) {
+    constexpr size_t kBudgetFloats = size_t{64} << 20;
+    size_t by_memory = std::max<size_t>(1, kBudgetFloats / std::max<size_t>(partial_floats, 1));
+    return std::max<size_t>(1, std::min({blocks, size_t{16}, by_memory}));
+}
+size_t group_begin(size_t g, size_t groups, size_t blocks) {
+    return g * blocks / groups;
+}
+
+// out (rows × d) = x rows [r0, r0+rows) minus the mean.
+void centre_rows(ConstMatView x, const std::vector<float>& mean, size_t r0, MatView out) {
+    const size_t d = x.cols();
+    for (size_t i = 0; i < out.rows(); ++i) {
+        const float* src = x.row(r0 + i).data();
+        float* dst = out.row(i).data();
+        for (size_t j = 0; j < d; ++j) dst[j] = src[j] - mean[j];
+    }
+}
+
+void validate(ConstMatView x, size_t k) {
+    const size_t n = x.rows(), d = x.cols();
+    require(n >= 2, "PCA: {} row(s); need at least 2 rows to estimate variances (ddof = 1)", n);
+    require(d >= 1, "PCA: the input has no columns");
+    require(k >= 1 && k <= std::min(n, d),
+            "PCA: {} components requested but the input is {} rows x {} columns; need 1 <= k <= "
+            "min(n, d) = {}",
+            k, n, d, std::min(n, d));
+}
+
+// Column means in double over row blocks (partials combined in block order); rejects NaN/inf.
+std::vector<float> column_mean(ConstMatView x, int threads) {
+    const size_t n = x.rows(), d = x.cols();
+    Blocks blocks(n, 1024);
+    std::vector<double> partial(blocks.count * d, 0.0);
+    parallel_for(blocks.count, threads, [&](size_t b) {
+        double* acc = &partial[b * d];
+        for (size_t i = blocks.begin(b); i < blocks.end(b); ++i) {
+            const float* r = x.row(i).data();
+            for (size_t j = 0; j < d; ++j) acc[j] += r[j];
+        }
+    });
+    std::vector<double> sum(d, 0.0);
+    for (size_t b = 0; b < blocks.count; ++b)
+        for (size_t j = 0; j < d; ++j) sum[j] += partial[b * d + j];
+    std::vector<float> mean(d);
+    for (size_t j = 0; j < d; ++j) {
+        if (!std::isfinite(sum[j])) {
+            for (size_t i = 0; i < n; ++i)
+                require(std::isfinite(x(i, j)), "PCA: non-finite value {} at row {}, column {}",
+                        x(i, j), i, j);
+            fail("PCA: column {} sums to {} (values too large for float)", j, sum[j]);
+        }
+        mean[j] = static_cast<float>(sum[j] / static_cast<double>(n));
+    }
+    return mean;
+}
+
+// Σ over blocks of B_bᵀ·B_b (dim×dim) where fill(b, scratch) writes block b (its rows × dim) into
+// scratch. Float SYRK per block into per-group float accumulators, groups summed in double.
+template <class Fill>
+MatrixD blocked_gram(size_t n_blocks, size_t block_size, size_t dim, int threads,
+                     const Fill& fill) {
+    const size_t groups = group_count(n_blocks, dim * dim);
+    std::vector<Matrix> acc(groups);
+    parallel_for(groups, threads, [&](size_t g) {
+        acc[g] = Matrix(dim, dim);
+        Matrix scratch(block_size, dim);
+        for (size_t b = group_begin(g, groups, n_blocks); b < group_begin(g + 1, groups, n_blocks);
+             ++b) {
+            MatView s = fill(b, scratch);
+            blas::syrk_t(1.0f, s, 1.0f, acc[g]);
+        }
+    });
+    MatrixD out(dim, dim);
+    for (size_t g = 0; g < groups; ++g)
+        for (size_t i = 0; i < out.size(); ++i) out.data()[i] += acc[g].data()[i];
+    return out;
+}
+
+// Scores (n×k) = (x − mean)·componentsᵀ, per row block. When `norms`/`argmax` are given they
+// receive, per component, Σ score² (double) and the row of the first entry of largest |score|.
+Matrix project(ConstMatView x, const std::vector<float>& mean, const Matrix& components,
+               int threads, std::vector<double>* norms, std::vector<size_t>* argmax) {
+    const size_t n = x.rows(), d = x.cols(), k = components.rows();
+    Blocks blocks(n, block_rows(d));
+    Matrix scores(n, k);
+    std::vector<double> part_norm(blocks.count * k, 0.0);
+    std::vector<size_t> part_arg(blocks.count * k, 0);
+    parallel_for(blocks.count, threads, [&](size_t b) {
+        const size_t r0 = blocks.begin(b), rows = blocks.end(b) - r0;
+        Matrix scratch(rows, d);
+        centre_rows(x, mean, r0, scratch);
+        MatView out = scores.row_range(r0, r0 + rows);
+        blas::gemm(Trans::N, Trans::T, 1.0f, scratch, components, 0.0f, out);
+        if (norms == nullptr) return;
+        for (size_t j = 0; j < k; ++j) {
+            double s = 0;
+            size_t best = r0;
+            float best_abs = -1;
+            for (size_t i = 0; i < rows; ++i) {
+                float v = out(i, j);
+                s += static_cast<double>(v) * v;
+                if (std::fabs(v) > best_abs) best_abs = std::fabs(v), best = r0 + i;
+            }
+            part_norm[b * k + j] = s;
+            part_arg[b * k + j] = best;
+        }
+    });
+    if (norms != nullptr) {
+        norms->assign(k, 0.0);
+        argmax->assign(k, 0);
+        for (size_t j = 0; j < k; ++j) {
+            float best_abs = -1;
+            for (size_t b = 0; b < blocks.count; ++b) {
+                (*norms)[j] += part_norm[b * k + j];
+                size_t i = part_arg[b * k + j];
+                if (std::fabs(scores(i, j)) > best_abs)
+                    best_abs = std::fabs(scores(i, j)), (*argmax)[j] = i;
+            }
+        }
+    }
+    return scores;
+}
+
+// Exact top-k right singular vectors (k×d, float) of the centred matrix; also Σ‖Xc_j‖².
+Matrix exact_axes(ConstMatView x, const std::vector<float>& mean, size_t k, int threads,
+                  double* total_ss) {
+    const size_t n = x.rows(), d = x.cols();
+    Matrix axes(k, d);
+    if (d <= n) {
+        // Covariance (unscaled): C = Σ_b Xc_bᵀ·Xc_b, d×d.
+        Blocks blocks(n, block_rows(d));
+        MatrixD c = blocked_gram(blocks.count, blocks.size, d, threads, [&](size_t b, Matrix& s) {
+            MatView v = s.row_range(0, blocks.end(b) - blocks.begin(b));
+            centre_rows(x, mean, blocks.begin(b), v);
+            return v;
+        });
+        *total_ss = 0;
+        for (size_t j = 0; j < d; ++j) *total_ss += c(j, j);
+        SymmetricEigen eig = psd_eigen_top(c, k);
+        for (size_t j = 0; j < k; ++j)
+            for (size_t i = 0; i < d; ++i) axes(j, i) = static_cast<float>(eig.vectors(i, j));
+        return axes;
+    }
+    // Wide: Gram G = Xc·Xcᵀ (n×n) = Σ over column blocks c of T_cᵀ·T_c with T_c = Xc[:, c]ᵀ.
+    Blocks cols(d, block_rows(n));
+    MatrixD g = blocked_gram(cols.count, cols.size, n, threads, [&](size_t b, Matrix& s) {
+        const size_t c0 = cols.begin(b), w = cols.end(b) - c0;
+        MatView v = s.row_range(0, w);
+        for (size_t i = 0; i < n; ++i) {
+            const float* r = x.row(i).data();
+            for (size_t j = 0; j < w; ++j) v(j, i) = r[c0 + j] - mean[c0 + j];
+        }
+        return v;
+    });
+    *total_ss = 0;
+    for (size_t i = 0; i < n; ++i) *total_ss += g(i, i);
+    SymmetricEigen eig = psd_eigen_top(g, k);
+    Matrix u(n, k);
+    for (size_t i = 0; i < u.size(); ++i) u.data()[i] = static_cast<float>(eig.vectors.data()[i]);
+    // V[c] = T_c·U per column block (independent blocks), then unit columns.
+    Matrix v(d, k);
+    parallel_for(cols.count, threads, [&](size_t b) {
+        const size_t c0 = cols.begin(b), w = cols.end(b) - c0;
+        Matrix t(w, n);
+        for (size_t i = 0; i < n; ++i)
+            for (size_t j = 0; j < w; ++j) t(j, i) = x(i, c0 + j) - mean[c0 + j];
+        blas::gemm(Trans::N, Trans::N, 1.0f, t, u, 0.0f, v.row_range(c0, c0 + w));
+    });
+    for (size_t j = 0; j < k; ++j) {
+        double s = 0;
+        for (size_t i = 0; i < d; ++i) s += static_cast<double>(v(i, j)) * v(i, j);
+        const double inv = s > 0 ? 1.0 / std::sqrt(s) : 0.0;
+        for (size_t i = 0; i < d; ++i) axes(j, i) = static_cast<float>(v(i, j) * inv);
+    }
+    return axes;
+}
+
+// Randomized top-k axes (k×d); also Σ‖Xc_j‖² from the first pass.
+Matrix randomized_axes(ConstMatView x, const std::vector<float>& mean, size_t k,
+                       const PcaOptions& options, size_t power_iterations, int threads,
+                       double* total_ss) {
+    const size_t n = x.rows(), d = x.cols();
+    Blocks blocks(n, block_rows(d));
+    std::vector<double> block_ss(blocks.count, 0.0);
+    bool first = true;
+    // Z = XcᵀXc·Q in one pass: per row block, centre, Y = Xc_b·Q, Z_g += Xc_bᵀ·Y.
+    GramProduct product = [&](ConstMatView q, MatrixD& z) {
+        const size_t r = q.cols();
+        const size_t groups = group_count(blocks.count, d * r);
+        std::vector<Matrix> acc(groups);
+        parallel_for(groups, threads, [&](size_t g) {
+            acc[g] = Matrix(d, r);
+            Matrix scratch(blocks.size, d), y(blocks.size, r);
+            for (size_t b = group_begin(g, groups, blocks.count);
+                 b < group_begin(g + 1, groups, blocks.count); ++b) {
+                const size_t rows = blocks.end(b) - blocks.begin(b);
+                MatView c = scratch.row_range(0, rows), yb = y.row_range(0, rows);
+                centre_rows(x, mean, blocks.begin(b), c);
+                if (first) {
+                    double s = 0;
+                    for (size_t i = 0; i < rows * d; ++i)
+                        s += static_cast<double>(c.data()[i]) * c.data()[i];
+                    block_ss[b] = s;
+                }
+                blas::gemm(Trans::N, Trans::N, 1.0f, c, q, 0.0f, yb);
+                blas::gemm(Trans::T, Trans::N, 1.0f, c, yb, 1.0f, acc[g]);
+            }
+        });
+        first = false;
+        std::fill(z.values().begin(), z.values().end(), 0.0);
+        for (size_t g = 0; g < groups; ++g)
+            for (size_t i = 0; i < z.size(); ++i) z.data()[i] += acc[g].data()[i];
+    };
+    RandomizedSvdOptions ro;
+    ro.rank = k;
+    ro.oversamples = std::min(options.oversamples, std::min(n, d) - k);
+    ro.power_iterations = power_iterations;
+    ro.seed = options.seed;
+    RandomizedSvdResult res = randomized_top_right_singular(d, product, ro);
+    *total_ss = 0;
+    for (double s : block_ss) *total_ss += s;
+    Matrix axes(k, d);
+    for (size_t j = 0; j < k; ++j) {
+        double s = 0;
+        for (size_t i = 0; i < d; ++i) s += res.v(i, j) * res.v(i, j);
+        const double inv = 1.0 / std::sqrt(s);
+        for (size_t i = 0; i < d; ++i) axes(j, i) = static_cast<float>(res.v(i, j) * inv);
+    }
+    return axes;
+}
+
+PcaSolver choose_solver(const PcaOptions& o, size_t n, size_t d) {
+    if (o.solver != PcaSolver::automatic) return o.solver;
+    return std::min(n, d) <= kPcaExactMaxDim ? PcaSolver::exact : PcaSolver::randomized;
+}
+
+// The statistics, flips and scores shared by both solvers.
+Matrix finish(ConstMatView x, PcaModel& m, double total_ss, int threads) {
+    const size_t n = x.rows(), k = m.components.rows(), d = x.cols();
+    std::vector<double> norms;
+    std::vector<size_t> argmax;
+    Matrix scores = project(x, m.mean, m.components, threads, &norms, &argmax);
+    const double dof = static_cast<double>(n - 1);
+    m.total_variance = total_ss / dof;
+    m.singular_values.resize(k);
+    m.explained_variance.resize(k);
+    m.explained_variance_ratio.resize(k);
+    for (size_t j = 0; j < k; ++j) {
+        m.singular_values[j] = std::sqrt(norms[j]);
+        m.explained_variance[j] = norms[j] / dof;
+        m.explained_variance_ratio[j] =
+            m.total_variance > 0 ? m.explained_variance[j] / m.total_variance : 0.0;
+        // svd_flip (u-based): the score of largest |value| must be positive (0 counts as +).
+        if (scores(argmax[j], j) < 0) {
+            for (size_t i = 0; i < n; ++i) scores(i, j) = -scores(i, j);
+            for (size_t i = 0; i < d; ++i) m.components(j, i) = -m.components(j, i);
+        }
+    }
+    return scores;
+}
+
+}  // namespace
+
+Matrix PcaModel::transform(ConstMatView x, int threads) const {
+    require(x.cols() == mean.size(), "PCA: fitted on {} columns, transform got {}", mean.size(),
+            x.cols());
+    return project(x, mean, components, threads, nullptr, nullptr);
+}
+
+Matrix pca_fit_transform(ConstMatView x, const PcaOptions& options, PcaModel* model) {
+    const size_t n = x.rows(), d = x.cols(), k = options.components;
+    validate(x, k);
+    const int threads = resolve_threads(options.threads);
+    require(options.power_iterations >= -1,
+            "PCA: power_iterations must be -1 (auto) or >= 0, got {}", options.power_iterations);
+    PcaModel m;
+    m.mean = column_mean(x, threads);
+    m.solver_used = choose_solver(options, n, d);
+    double total_ss = 0;
+    if (m.solver_used == PcaSolver::exact) {
+        m.components = exact_axes(x, m.mean, k, threads, &total_ss);
+    } else {
+        const size_t q =
+            options.power_iterations >= 0
+                ? static_cast<size_t>(options.power_iterations)
+                : (static_cast<double>(k) < 0.1 * static_cast<double>(std::min(n, d)) ? 7 : 4);
+        m.power_iterations_used = q;
+        m.components = randomized_axes(x, m.mean, k, options, q, threads, &total_ss);
+    }
+    Matrix scores = finish(x, m, total_ss, threads);
+    if (model != nullptr) *model = std::move(m);
+    return scores;
+}
+
+PcaModel pca_fit(ConstMatView x, const PcaOptions& options) {
+    PcaModel m;
+    pca_fit_transform(x, options, &m);
+    return m;
+}
+
+namespace reference {
+
+PcaModel pca_fit(ConstMatView x, size_t components, Matrix* scores) {
+    const size_t n = x.rows(), d = x.cols(), k = components;
+    validate(x, k);
+    PcaModel m;
+    std::vector<double> mean(d, 0.0);
+    for (size_t i = 0; i < n; ++i)
+        for (size_t j = 0; j < d; ++j) mean[j] += x(i, j);
+    for (double& v : mean) v /= static_cast<double>(n);
+    MatrixD xc(n, d);
+    for (size_t i = 0; i < n; ++i)
+        for (size_t j = 0; j < d; ++j) xc(i, j) = x(i, j) - mean[j];
+    ThinSvd svd = thin_svd(xc);
+    const double dof = static_cast<double>(n - 1);
+    for (double s : svd.s) m.total_variance += s * s / dof;
+    m.mean.assign(mean.begin(), mean.end());
+    m.components = Matrix(k, d);
+    if (scores != nullptr) *scores = Matrix(n, k);
+    for (size_t j = 0; j < k; ++j) {
+        size_t best = 0;
+        for (size_t i = 1; i < n; ++i)
+            if (std::fabs(svd.u(i, j)) > std::fabs(svd.u(best, j))) best = i;
+        const double sign = svd.u(best, j) < 0 ? -1.0 : 1.0;
+        for (size_t i = 0; i < d; ++i) m.components(j, i) = static_cast<float>(sign * svd.vt(j, i));
+        if (scores != nullptr)
+            for (size_t i = 0; i < n; ++i)
+                (*scores)(i, j) = static_cast<float>(sign * svd.u(i, j) * svd.s[j]);
+        m.singular_values.push_back(svd.s[j]);
+        m.explained_variance.push_back(svd.s[j] * svd.s[j] / dof);
+        m.explained_variance_ratio.push_back(m.explained_variance.back() / m.total_variance);
+    }
+    return m;
+}
+
+}  // namespace reference
+
+}  // namespace promptlens
