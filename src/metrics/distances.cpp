@@ -9,6 +9,30 @@
 #include "linalg/gemm.hpp"
 
 namespace promptlens {
+namespace {
+
+// out(i, j) = Σ_c (q_ic − x_(begin+j)c)² in double; D > 0 fixes the width at compile time, D = 0
+// reads it from the view. Same operation order for every D, so the values do not depend on it.
+template <size_t D>
+void direct_tile(ConstMatView q, ConstMatView data, size_t begin, size_t end,
+                 MatrixView<double> out) {
+    const size_t d = D > 0 ? D : q.cols(), nt = end - begin;
+    for (size_t i = 0; i < q.rows(); ++i) {
+        const float* qi = q.row(i).data();
+        double* o = out.row(i).data();
+        for (size_t j = 0; j < nt; ++j) {
+            const float* xj = data.row(begin + j).data();
+            double s = 0;
+            for (size_t c = 0; c < d; ++c) {
+                const double diff = static_cast<double>(qi[c]) - xj[c];
+                s += diff * diff;
+            }
+            o[j] = s;
+        }
+    }
+}
+
+}  // namespace
 
 std::vector<double> sq_norms(ConstMatView x) {
     std::vector<double> out(x.rows());
@@ -38,18 +62,19 @@ void SqDistanceTiles::tile(size_t begin, size_t end, MatrixView<double> out) {
             "internal: distance tile [{}, {}) of {} rows into {}x{}", begin, end, data_.rows(),
             out.rows(), out.cols());
     if (d <= kDirectMaxDims) {
-        for (size_t i = 0; i < nq; ++i) {
-            const float* qi = q_.row(i).data();
-            double* o = out.row(i).data();
-            for (size_t j = 0; j < nt; ++j) {
-                const float* xj = data_.row(begin + j).data();
-                double s = 0;
-                for (size_t c = 0; c < d; ++c) {
-                    const double diff = static_cast<double>(qi[c]) - xj[c];
-                    s += diff * diff;
-                }
-                o[j] = s;
-            }
+        switch (d) {  // fixed-width loops for the common embedding sizes (vectorisable)
+            case 1:
+                direct_tile<1>(q_, data_, begin, end, out);
+                break;
+            case 2:
+                direct_tile<2>(q_, data_, begin, end, out);
+                break;
+            case 3:
+                direct_tile<3>(q_, data_, begin, end, out);
+                break;
+            default:
+                direct_tile<0>(q_, data_, begin, end, out);
+                break;
         }
         return;
     }
@@ -67,17 +92,26 @@ void SqDistanceTiles::tile(size_t begin, size_t end, MatrixView<double> out) {
     }
 }
 
-void reference_sq_distances(ConstMatView queries, ConstMatView data, MatrixView<double> out) {
-    for (size_t i = 0; i < queries.rows(); ++i) {
-        for (size_t j = 0; j < data.rows(); ++j) {
-            double s = 0;
-            for (size_t c = 0; c < data.cols(); ++c) {
-                const double diff = static_cast<double>(queries(i, c)) - data(j, c);
-                s += diff * diff;
-            }
-            out(i, j) = s;
+double exact_sq_distance(const float* a, const float* b, size_t d) {
+    double s[4] = {0, 0, 0, 0};
+    size_t c = 0;
+    for (; c + 4 <= d; c += 4) {
+        for (size_t u = 0; u < 4; ++u) {
+            const double diff = static_cast<double>(a[c + u]) - b[c + u];
+            s[u] += diff * diff;
         }
     }
+    for (; c < d; ++c) {
+        const double diff = static_cast<double>(a[c]) - b[c];
+        s[0] += diff * diff;
+    }
+    return (s[0] + s[1]) + (s[2] + s[3]);
+}
+
+void reference_sq_distances(ConstMatView queries, ConstMatView data, MatrixView<double> out) {
+    for (size_t i = 0; i < queries.rows(); ++i)
+        for (size_t j = 0; j < data.rows(); ++j)
+            out(i, j) = exact_sq_distance(queries.row(i).data(), data.row(j).data(), data.cols());
 }
 
 Matrix centered_rows(ConstMatView x, std::span<const size_t> rows) {

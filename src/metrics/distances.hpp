@@ -40,6 +40,10 @@ class SqDistanceTiles {
     std::vector<float> scratch_;
 };
 
+// ‖a − b‖² in double from float rows of length d, summed in 4 interleaved partial sums (so it
+// vectorises); every exact distance here (references included) uses this one function.
+double exact_sq_distance(const float* a, const float* b, size_t d);
+
 // Plain double loop reference: out (Q×N) = ‖q_i − x_j‖².
 void reference_sq_distances(ConstMatView queries, ConstMatView data, MatrixView<double> out);
 

@@ -27,10 +27,10 @@ void check_inputs(ConstMatView high, ConstMatView low, size_t k) {
     require_finite(low, "trustworthiness (embedding)");
 }
 
-// The rank test of one query, exact to double rounding. `row` holds float32-GEMM squared
-// distances r_l (self = +inf), each within ±bound[l] of the double d²_l of the original rows
-// (see `RowBounds`). Only candidates whose interval overlaps a threshold's are recomputed in
-// double, typically a few dozen per query, so the result equals the plain double computation.
+// Exact squared distances of one query to chosen rows, in double from the original values (as
+// sklearn's float64 distances), cached for the query. Used only for rows whose float32-GEMM
+// bracket overlaps a threshold's, typically a few dozen per query, so the ranks equal those of
+// the plain double computation.
 struct QueryRanks {
     ConstMatView high;  // original rows, for the exact recomputation
     size_t query;       // row index of the query
@@ -39,13 +39,8 @@ struct QueryRanks {
 
     double exact(size_t l) {
         if (exact_cache[l] < 0) {
-            double s = 0;
-            auto a = high.row(query), b = high.row(l);
-            for (size_t c = 0; c < a.size(); ++c) {
-                const double diff = static_cast<double>(a[c]) - b[c];
-                s += diff * diff;
-            }
-            exact_cache[l] = s;
+            exact_cache[l] =
+                exact_sq_distance(high.row(query).data(), high.row(l).data(), high.cols());
             cached.push_back(l);
         }
         return exact_cache[l];
@@ -56,22 +51,44 @@ struct QueryRanks {
     }
 };
 
+// float brackets [lo, hi] ∋ d² from a double estimate v and its error bound e, rounded outward.
+inline void bracket(double v, double e, float& lo, float& hi) {
+    lo = static_cast<float>(v - e);
+    hi = static_cast<float>(v + e);
+    if (static_cast<double>(lo) > v - e) lo = std::nextafter(lo, -INFINITY);
+    if (static_cast<double>(hi) < v + e) hi = std::nextafter(hi, INFINITY);
+}
+
+constexpr size_t kScanChunk = 256;
+
 // Σ_m max(0, r(i, j_m) − k) for one query; r = 1 + #{l < j : d_l ≤ d_j} + #{l > j : d_l < d_j},
-// the 1-based position in a stable sort of the query's distances (self excluded).
-int64_t penalty(const double* row, const double* bound, size_t n, std::span<const int32_t> embedded,
+// the 1-based position in a stable sort of the query's distances (self excluded). lo/hi bracket
+// each true d²_l (self: +inf). Per threshold a branch-free pass counts the certainly-closer rows;
+// chunks that hold a doubtful row (brackets overlapping) are then settled in double.
+int64_t penalty(const float* lo, const float* hi, size_t n, std::span<const int32_t> embedded,
                 size_t k, QueryRanks& exact) {
     int64_t sum = 0;
     for (int32_t jj : embedded) {
         const size_t j = static_cast<size_t>(jj);
-        const double t = row[j], tb = bound[j];
-        const double tx = exact.exact(j);
+        const float t_lo = lo[j], t_hi = hi[j];
         int64_t rank = 1;
-        for (size_t l = 0; l < n; ++l) {
-            if (l == j || l == exact.query) continue;
-            const double r = row[l], rb = bound[l];
-            if (r + rb < t - tb) {
-                ++rank;  // certainly closer
-            } else if (r - rb <= t + tb) {
+        bool tx_known = false;
+        double tx = 0;
+        for (size_t c0 = 0; c0 < n; c0 += kScanChunk) {
+            const size_t c1 = std::min(n, c0 + kScanChunk);
+            int32_t certain = 0, doubtful = 0;
+            for (size_t l = c0; l < c1; ++l) {
+                certain += hi[l] < t_lo;
+                doubtful += (hi[l] >= t_lo) & (lo[l] <= t_hi);
+            }
+            rank += certain;
+            if (doubtful == 0 || (doubtful == 1 && j >= c0 && j < c1)) continue;
+            if (!tx_known) {
+                tx = exact.exact(j);
+                tx_known = true;
+            }
+            for (size_t l = c0; l < c1; ++l) {
+                if (l == j || !(hi[l] >= t_lo && lo[l] <= t_hi)) continue;
                 const double dx = exact.exact(l);
                 rank += l < j ? dx <= tx : dx < tx;
             }
@@ -136,24 +153,27 @@ SampledScore trustworthiness(ConstMatView high, ConstMatView low, size_t k, size
         // Error bound of each GEMM value against the double d² of the original rows, for
         // S = ‖q̃‖ + ‖x̃_l‖ of the centred rows: centring rounds each coordinate (|Δd²| ≤ 2u·S²)
         // and the float32 dot product is within γ_D·‖q̃‖‖x̃‖ ≤ D·u·S²/4 (doubled: ≤ D·u·S²/2),
-        // so (D + 8)·u·S² holds with a factor-2 margin. The direct path is already exact: 0.
-        std::vector<double> bound(n, 0.0);
+        // so (D + 8)·u·S² holds with a factor-2 margin. The direct path (double sums) gets 2⁻⁴⁰·d².
+        std::vector<float> lo(n), hi(n);
         QueryRanks ranks{high, 0, std::vector<double>(n, -1.0), {}};
+        const double c = static_cast<double>(hv.cols() + 8) * 0x1.0p-24;
         int64_t sum = 0;
         for (size_t i = 0; i < nq; ++i) {
-            double* row = rows.row(i).data();
+            const double* row = rows.row(i).data();
             const size_t qi = queries[q0 + i];
-            if (!norms.empty()) {
-                const double c = static_cast<double>(hv.cols() + 8) * 0x1.0p-24;
+            if (norms.empty()) {
+                // Direct path: double sums, within a few ulps of exact_sq_distance's order.
+                for (size_t l = 0; l < n; ++l) bracket(row[l], row[l] * 0x1.0p-40, lo[l], hi[l]);
+            } else {
                 const double qn = std::sqrt(qnorms[q0 + i]);
                 for (size_t l = 0; l < n; ++l) {
                     const double s = qn + norm_roots[l];
-                    bound[l] = c * s * s;
+                    bracket(row[l], c * s * s, lo[l], hi[l]);
                 }
             }
-            row[qi] = INFINITY;  // sklearn fills the diagonal with inf
+            lo[qi] = hi[qi] = INFINITY;  // sklearn fills the diagonal with inf
             ranks.query = qi;
-            sum += penalty(row, bound.data(), n, embedded.of(q0 + i), k, ranks);
+            sum += penalty(lo.data(), hi.data(), n, embedded.of(q0 + i), k, ranks);
             ranks.reset();
         }
         block_penalty[block] = sum;
