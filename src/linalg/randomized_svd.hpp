@@ -37,14 +37,20 @@ using GramProduct = std::function<void(ConstMatView q, MatrixD& z)>;
 RandomizedSvdResult randomized_top_right_singular(size_t n, const GramProduct& gram_product,
                                                   const RandomizedSvdOptions& options);
 
-// The k largest eigenpairs of a symmetric positive semi-definite n×n matrix by block subspace
-// iteration with Rayleigh–Ritz (block r = k + 10, fixed start from Rng(0)), iterated until every
-// wanted residual ‖C·v − θ·v‖ ≤ 1e-10·θ₁, i.e. converged to double precision for any
-// non-degenerate gap. Much cheaper than dsyevr's full tridiagonalisation when k ≪ n (768×768,
-// k = 2: ~3 ms instead of ~35 ms); when convergence is slow it falls back to
-// symmetric_eigen_top (LAPACK) once it has spent about as many flops as that would cost, so the
-// result is always exact. `iterations` (optional) receives the iterations used, 0 = LAPACK.
+// The k largest eigenpairs of a symmetric positive semi-definite n×n matrix by block Krylov
+// iteration (block Lanczos with full re-orthogonalisation and Rayleigh–Ritz on the whole Krylov
+// space; block r = k + 10, fixed start from Rng(0)), stopped when every wanted residual
+// ‖C·v − θ·v‖ ≤ 1e-10·θ₁, i.e. converged to double precision for any non-degenerate gap. Far
+// cheaper than dsyevr's full tridiagonalisation when k ≪ n (768×768, k = 2: a few ms instead of
+// ~35 ms). When the Krylov space would grow past n/4 columns it falls back to
+// symmetric_eigen_top (LAPACK), so the result is always exact. `iterations` (optional) receives
+// the number of Krylov steps, 0 = LAPACK was used.
 SymmetricEigen psd_eigen_top(const MatrixD& c, size_t k, size_t* iterations = nullptr);
+
+// C += Aᵀ·A on the upper triangle only (A is m×n, C n×n; float SYRK, the lower triangle is left
+// untouched). For blocked covariance accumulation, where blas::syrk_t's mirroring of every call
+// would cost ~6% of the pass; mirror once at the end.
+void syrk_upper_accumulate(ConstMatView a, MatView c);
 
 // Orthonormal basis of the columns of `a` (m×r, m ≥ r) by Householder QR (LAPACK dgeqrf +
 // dorgqr): the thin Q, m×r. Rank-deficient input still yields orthonormal columns.

@@ -101,11 +101,12 @@ std::vector<float> column_mean(ConstMatView x, int threads) {
 }
 
 // Σ over blocks of B_bᵀ·B_b (dim×dim) where fill(b, scratch) writes block b (its rows × dim) into
-// scratch. Float SYRK per block into per-group float accumulators, groups summed in double.
+// scratch. Float SYRK (upper triangle) per block into at most 8 per-group float accumulators
+// (fewer, larger groups keep allocation and the final sum cheap), groups summed in double.
 template <class Fill>
 MatrixD blocked_gram(size_t n_blocks, size_t block_size, size_t dim, int threads,
                      const Fill& fill) {
-    const size_t groups = group_count(n_blocks, dim * dim);
+    const size_t groups = std::min<size_t>(group_count(n_blocks, dim * dim), 8);
     std::vector<Matrix> acc(groups);
     parallel_for(groups, threads, [&](size_t g) {
         acc[g] = Matrix(dim, dim);
@@ -113,12 +114,15 @@ MatrixD blocked_gram(size_t n_blocks, size_t block_size, size_t dim, int threads
         for (size_t b = group_begin(g, groups, n_blocks); b < group_begin(g + 1, groups, n_blocks);
              ++b) {
             MatView s = fill(b, scratch);
-            blas::syrk_t(1.0f, s, 1.0f, acc[g]);
+            syrk_upper_accumulate(s, acc[g]);
         }
     });
     MatrixD out(dim, dim);
     for (size_t g = 0; g < groups; ++g)
-        for (size_t i = 0; i < out.size(); ++i) out.data()[i] += acc[g].data()[i];
+        for (size_t i = 0; i < dim; ++i)
+            for (size_t j = i; j < dim; ++j) out(i, j) += acc[g](i, j);
+    for (size_t i = 0; i < dim; ++i)
+        for (size_t j = 0; j < i; ++j) out(i, j) = out(j, i);
     return out;
 }
 
