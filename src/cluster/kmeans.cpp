@@ -28,9 +28,7 @@ std::vector<double> row_norms_d(ConstMatView x, int threads) {
     const size_t crows = 8 * kBlockRows;
     parallel_for(chunk_count(x.rows(), crows), threads, [&](size_t c) {
         for (size_t i = c * crows; i < std::min(x.rows(), (c + 1) * crows); ++i) {
-            double s = 0;
-            for (float v : x.row(i)) s += static_cast<double>(v) * v;
-            out[i] = s;
+            out[i] = sq_norm(x.row(i).data(), x.cols());
         }
     });
     return out;

@@ -40,6 +40,17 @@ inline double sq_dist(const float* a, const float* b, size_t d) {
     return ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
 }
 
+// ‖a‖² over d floats, same scheme.
+inline double sq_norm(const float* a, size_t d) {
+    double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    size_t f = 0;
+    for (; f + 8 <= d; f += 8) {
+        for (size_t l = 0; l < 8; ++l) acc[l] += static_cast<double>(a[f + l]) * a[f + l];
+    }
+    for (; f < d; ++f) acc[f % 8] += static_cast<double>(a[f]) * a[f];
+    return ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+}
+
 // x is N×d; out[i] = ‖x_i‖² in double.
 std::vector<double> row_norms_d(ConstMatView x, int threads);
 
