@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
+#include <mutex>
 
 #include "core/error.hpp"
 #include "core/parallel.hpp"
@@ -51,6 +53,43 @@ size_t group_count(size_t blocks, size_t partial_floats) {
 size_t group_begin(size_t g, size_t groups, size_t blocks) {
     return g * blocks / groups;
 }
+
+// Scratch blocks handed to concurrently running tasks and reused across tasks and passes (a
+// 1024×768 or 160×50,257 block is 3–32 MB; allocating one per task and pass costs page faults).
+// Contents never carry over, so which buffer a task gets does not affect results.
+class ScratchPool {
+  public:
+    ScratchPool(size_t rows, size_t cols) : rows_(rows), cols_(cols) {}
+    class Lease {
+      public:
+        Lease(ScratchPool& pool, std::unique_ptr<float[]> buf)
+            : pool_(pool), buf_(std::move(buf)) {}
+        Lease(const Lease&) = delete;
+        Lease& operator=(const Lease&) = delete;
+        ~Lease() { pool_.give_back(std::move(buf_)); }
+        MatView view(size_t rows) const { return {buf_.get(), rows, pool_.cols_}; }
+
+      private:
+        ScratchPool& pool_;
+        std::unique_ptr<float[]> buf_;
+    };
+    Lease take() {
+        std::lock_guard lock(mutex_);
+        if (free_.empty()) return {*this, std::make_unique_for_overwrite<float[]>(rows_ * cols_)};
+        std::unique_ptr<float[]> b = std::move(free_.back());
+        free_.pop_back();
+        return {*this, std::move(b)};
+    }
+
+  private:
+    void give_back(std::unique_ptr<float[]> b) {
+        std::lock_guard lock(mutex_);
+        free_.push_back(std::move(b));
+    }
+    size_t rows_, cols_;
+    std::mutex mutex_;
+    std::vector<std::unique_ptr<float[]>> free_;
+};
 
 // out (rows × d) = x rows [r0, r0+rows) minus the mean.
 void centre_rows(ConstMatView x, const std::vector<float>& mean, size_t r0, MatView out) {
@@ -108,9 +147,10 @@ MatrixD blocked_gram(size_t n_blocks, size_t block_size, size_t dim, int threads
                      const Fill& fill) {
     const size_t groups = std::min<size_t>(group_count(n_blocks, dim * dim), 8);
     std::vector<Matrix> acc(groups);
+    ScratchPool pool(block_size, dim);
     parallel_for(groups, threads, [&](size_t g) {
         acc[g] = Matrix(dim, dim);
-        Matrix scratch(block_size, dim);
+        auto scratch = pool.take();
         for (size_t b = group_begin(g, groups, n_blocks); b < group_begin(g + 1, groups, n_blocks);
              ++b) {
             MatView s = fill(b, scratch);
@@ -135,9 +175,11 @@ Matrix project(ConstMatView x, const std::vector<float>& mean, const Matrix& com
     Matrix scores(n, k);
     std::vector<double> part_norm(blocks.count * k, 0.0);
     std::vector<size_t> part_arg(blocks.count * k, 0);
+    ScratchPool pool(blocks.size, d);
     parallel_for(blocks.count, threads, [&](size_t b) {
         const size_t r0 = blocks.begin(b), rows = blocks.end(b) - r0;
-        Matrix scratch(rows, d);
+        auto lease = pool.take();
+        MatView scratch = lease.view(rows);
         centre_rows(x, mean, r0, scratch);
         MatView out = scores.row_range(r0, r0 + rows);
         blas::gemm(Trans::N, Trans::T, 1.0f, scratch, components, 0.0f, out);
@@ -179,8 +221,8 @@ Matrix exact_axes(ConstMatView x, const std::vector<float>& mean, size_t k, int 
     if (d <= n) {
         // Covariance (unscaled): C = Σ_b Xc_bᵀ·Xc_b, d×d.
         Blocks blocks(n, block_rows(d));
-        MatrixD c = blocked_gram(blocks.count, blocks.size, d, threads, [&](size_t b, Matrix& s) {
-            MatView v = s.row_range(0, blocks.end(b) - blocks.begin(b));
+        MatrixD c = blocked_gram(blocks.count, blocks.size, d, threads, [&](size_t b, auto& s) {
+            MatView v = s.view(blocks.end(b) - blocks.begin(b));
             centre_rows(x, mean, blocks.begin(b), v);
             return v;
         });
@@ -193,9 +235,9 @@ Matrix exact_axes(ConstMatView x, const std::vector<float>& mean, size_t k, int 
     }
     // Wide: Gram G = Xc·Xcᵀ (n×n) = Σ over column blocks c of T_cᵀ·T_c with T_c = Xc[:, c]ᵀ.
     Blocks cols(d, block_rows(n));
-    MatrixD g = blocked_gram(cols.count, cols.size, n, threads, [&](size_t b, Matrix& s) {
+    MatrixD g = blocked_gram(cols.count, cols.size, n, threads, [&](size_t b, auto& s) {
         const size_t c0 = cols.begin(b), w = cols.end(b) - c0;
-        MatView v = s.row_range(0, w);
+        MatView v = s.view(w);
         for (size_t i = 0; i < n; ++i) {
             const float* r = x.row(i).data();
             for (size_t j = 0; j < w; ++j) v(j, i) = r[c0 + j] - mean[c0 + j];
@@ -233,6 +275,7 @@ Matrix randomized_axes(ConstMatView x, const std::vector<float>& mean, size_t k,
     Blocks blocks(n, block_rows(d));
     std::vector<double> block_ss(blocks.count, 0.0);
     bool first = true;
+    ScratchPool pool(blocks.size, d);
     // Z = XcᵀXc·Q in one pass: per row block, centre, Y = Xc_b·Q, Z_g += Xc_bᵀ·Y.
     GramProduct product = [&](ConstMatView q, MatrixD& z) {
         const size_t r = q.cols();
@@ -240,11 +283,12 @@ Matrix randomized_axes(ConstMatView x, const std::vector<float>& mean, size_t k,
         std::vector<Matrix> acc(groups);
         parallel_for(groups, threads, [&](size_t g) {
             acc[g] = Matrix(d, r);
-            Matrix scratch(blocks.size, d), y(blocks.size, r);
+            auto scratch = pool.take();
+            Matrix y(blocks.size, r);
             for (size_t b = group_begin(g, groups, blocks.count);
                  b < group_begin(g + 1, groups, blocks.count); ++b) {
                 const size_t rows = blocks.end(b) - blocks.begin(b);
-                MatView c = scratch.row_range(0, rows), yb = y.row_range(0, rows);
+                MatView c = scratch.view(rows), yb = y.row_range(0, rows);
                 centre_rows(x, mean, blocks.begin(b), c);
                 if (first) {
                     double s = 0;
