@@ -100,6 +100,7 @@ void run_demo(const DemoOptions& o) {
         e.seed = o.seed;
         e.threads = o.threads;
         e.silhouette_samples = 0;  // 10,000 rows in 2-D: exact is cheap
+        e.knn_in_features = true;
         EmbeddingSummary emb = summarize_embedding(coords, labels, features, e);
 
         KMeansOptions k;

@@ -44,12 +44,15 @@ void setup_metrics(CLI::App& app) {
     auto* sub = app.add_subcommand("metrics",
                                    "Separation metrics of an embedding: k-NN accuracy, silhouette, "
                                    "trustworthiness");
+    auto& e = o->embedding;
     sub->add_option("--coords", o->coords, "N x m embedding (.npy, .csv or .tsv)")->required();
     sub->add_option("--labels", o->labels, "Text file, one label per row")->required();
     sub->add_option("--features", o->features,
-                    "The original N x d features: adds trustworthiness and the k-NN accuracy in "
-                    "the original space");
-    auto& e = o->embedding;
+                    "The original N x d features: adds trustworthiness (how well the embedding "
+                    "keeps each row's original neighbours)");
+    sub->add_flag("--knn-original", e.knn_in_features,
+                  "With --features, also the k-NN accuracy in the original space (a baseline for "
+                  "the embedding's; costs N^2 d)");
     sub->add_option("--k", e.knn_k, "k of the k-NN classifier")
         ->capture_default_str()
         ->check(CLI::PositiveNumber);

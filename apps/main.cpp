@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
         "PCA, KMeans and separation metrics"};
     app.set_version_flag("--version", std::string("promptlens ") + PROMPTLENS_VERSION);
     app.require_subcommand(1);
+    app.fallthrough();  // global flags such as --quiet may also follow the subcommand
     bool quiet = false;
     app.add_flag("-q,--quiet", quiet, "No progress output on stderr")->configurable(false);
     app.parse_complete_callback([&] { promptlens::set_progress_quiet(quiet); });

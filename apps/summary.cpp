@@ -24,19 +24,25 @@ ClusterSummary summarize_clusters(const Labels& labels, std::span<const int32_t>
 }
 
 std::string format_text(const ClusterSummary& s) {
-    size_t width = 7;
-    for (const auto& c : s.classes) width = std::max(width, c.size() + 2);
+    // One column per label, as wide as its name; the last column names the majority label.
+    std::vector<size_t> width;
+    for (const auto& c : s.classes) width.push_back(std::max<size_t>(7, c.size() + 2));
     std::string out = fmt::format("{:<9}{:>8}", "cluster", "rows");
-    for (const auto& c : s.classes) out += fmt::format("{:>{}}", c, width);
-    out += "\n";
+    for (size_t c = 0; c < s.classes.size(); ++c)
+        out += fmt::format("{:>{}}", s.classes[c], width[c]);
+    out += "   majority\n";
     for (size_t k = 0; k < s.table.clusters; ++k) {
         int64_t size = 0;
-        for (size_t c = 0; c < s.table.classes; ++c) size += s.table.at(k, c);
+        size_t best = 0;
+        for (size_t c = 0; c < s.table.classes; ++c) {
+            size += s.table.at(k, c);
+            if (s.table.at(k, c) > s.table.at(k, best)) best = c;
+        }
         out += fmt::format("{:<9}{:>8}", k, size);
         for (size_t c = 0; c < s.table.classes; ++c) {
-            out += fmt::format("{:>{}.3f}", s.purity(k, c), width);
+            out += fmt::format("{:>{}.3f}", s.purity(k, c), width[c]);
         }
-        out += "\n";
+        out += size > 0 ? fmt::format("   {}\n", s.classes[best]) : "   (empty)\n";
     }
     out += fmt::format(
         "majority-label accuracy {:.4f}   matched accuracy {:.4f}   ARI {:.4f}   NMI {:.4f}\n",
@@ -95,7 +101,9 @@ EmbeddingSummary summarize_embedding(ConstMatView coords, const Labels& labels,
     if (features.rows() > 0) {
         s.trustworthiness =
             trustworthiness(features, coords, o.trust_k, o.trust_samples, o.seed, o.threads);
-        s.knn_features = knn_cv_accuracy(features, labels.codes, o.knn_k, o.folds, o.threads);
+        if (o.knn_in_features) {
+            s.knn_features = knn_cv_accuracy(features, labels.codes, o.knn_k, o.folds, o.threads);
+        }
     }
     return s;
 }

@@ -36,7 +36,8 @@ struct EmbeddingOptions {
     size_t knn_k = 10, folds = 5;
     size_t trust_k = 5;
     size_t silhouette_samples = 10000;  // 0 = every row
-    size_t trust_samples = 5000;        // 0 = every row
+    size_t trust_samples = 2000;        // 0 = every row
+    bool knn_in_features = false;       // also k-NN accuracy in the original space (N² d work)
     uint64_t seed = 0;
     int threads = 1;
 };

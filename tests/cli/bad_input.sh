@@ -1,5 +1,5 @@
 # Bad input gets one clear line on stderr and a non-zero exit, never a crash.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib.bash"
 X=$TEST_DATA/digits/X.npy
 L=$TEST_DATA/digits/labels.txt
 

@@ -1,5 +1,5 @@
 # The subcommands end to end on real data (scikit-learn's digits), with their files and --help.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib.bash"
 X=$TEST_DATA/digits/X.npy
 L=$TEST_DATA/digits/labels.txt
 
@@ -21,9 +21,10 @@ cp "$WORK/t.csv" "$WORK/t1.csv"
 expect_ok cluster --features "$X" --labels "$L" --clusters 10 --scale --csv "$WORK/t.csv" --threads 1
 cmp -s "$WORK/t.csv" "$WORK/t1.csv" && PASSED=$((PASSED + 1)) || fail_test "threads change the table"
 
-expect_ok metrics --coords "$WORK/pca.npy" --labels "$L" --features "$X" --json "$WORK/m.json"
+expect_ok metrics --coords "$WORK/pca.npy" --labels "$L" --features "$X" --knn-original --json "$WORK/m.json"
 expect_contains "$WORK/stdout" "10-NN accuracy (5-fold CV)"
 expect_contains "$WORK/stdout" "trustworthiness"
+expect_contains "$WORK/stdout" "in the original space"
 expect_contains "$WORK/m.json" '"silhouette"'
 
 for cmd in reduce cluster metrics demo; do
