@@ -33,9 +33,9 @@ struct PcaOptions {
     size_t components = 2;  // k, 1 ≤ k ≤ min(n, d)
     // automatic: exact when min(n, d) ≤ kPcaExactMaxDim = 1024, else randomized. Measured on
     // 25,000 × 768, one thread: exact 0.19 s vs randomized 0.25 s for k = 2, 0.25 s vs 0.60 s
-    // for k = 50; the covariance cost grows as d² and randomized as d·k, so they cross near
-    // d ≈ 1,000 for k = 2 (later for larger k). Beyond that d×d (or n×n) gets too big anyway
-    // (50,257² doubles = 20 GB).
+    // for k = 50; the covariance cost grows as d² and randomized as d·k: for k = 2 they cross
+    // between 1,024 and 1,536 columns (measured), later for larger k. For much wider data d×d (or
+    // n×n) would not fit anyway (50,257² doubles = 20 GB).
     PcaSolver solver = PcaSolver::automatic;
     size_t oversamples = 10;    // randomized only: basis size k + oversamples (sklearn's default)
     int power_iterations = -1;  // randomized only; -1 = 7 if k < 0.1·min(n,d) else 4 (as sklearn)
