@@ -46,9 +46,12 @@ StandardScaler StandardScaler::fit(ConstMatView x, int threads) {
         for (size_t j = 0; j < d; ++j) s.scale[j] += partial[b * d + j];
     for (size_t j = 0; j < d; ++j) {
         double var = s.scale[j] / static_cast<double>(n);
-        // scikit-learn's _handle_zeros_in_scale: a variance within rounding of zero is constant.
-        double eps = 10 * std::numeric_limits<double>::epsilon() * std::max(1.0, s.mean[j] * s.mean[j]);
-        s.scale[j] = var < eps ? 1.0 : std::sqrt(var);
+        // scikit-learn's _is_constant_feature: a variance within the error bound of the
+        // two-pass algorithm (Chan, Golub & LeVeque) is that of a constant column.
+        const double eps = std::numeric_limits<double>::epsilon();
+        const double nd = static_cast<double>(n);
+        const double bound = nd * eps * var + (nd * s.mean[j] * eps) * (nd * s.mean[j] * eps);
+        s.scale[j] = var <= bound ? 1.0 : std::sqrt(var);
     }
     return s;
 }

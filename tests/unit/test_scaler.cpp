@@ -74,9 +74,7 @@ TEST(ScalerGolden, ConstantColumns) {
 // sklearn 1.2 (_is_constant_feature) treats a column as constant only when
 // var ≤ n·eps·var + (n·mean·eps)² (the rounding bound of its two-pass variance), so a column of
 // 1.0 with one entry at 1 + 2⁻²³ has var ≈ 2.2e-16 and scale 1.48e-8, not 1.
-// DISABLED: src/reduce/scaler.cpp uses var < 10·eps·max(1, mean²) instead and returns scale 1
-// here (reported to the scaler's owner; the fix is sklearn's bound above, with n = rows).
-TEST(ScalerGolden, DISABLED_NearConstantColumnFollowsSklearnRule) {
+TEST(ScalerGolden, NearConstantColumnFollowsSklearnRule) {
     Matrix x = golden("const_X");
     StandardScaler s = StandardScaler::fit(x);
     std::vector<double> scale = golden_f64("const_scale");
