@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "core/progress.hpp"
 #include "metrics/trustworthiness.hpp"
 
 namespace promptlens::cli {
@@ -96,13 +97,24 @@ nlohmann::ordered_json to_json(const ClusterSummary& s) {
 EmbeddingSummary summarize_embedding(ConstMatView coords, const Labels& labels,
                                      ConstMatView features, const EmbeddingOptions& o) {
     EmbeddingSummary s;
-    s.knn = knn_cv_accuracy(coords, labels.codes, o.knn_k, o.folds, o.threads);
+    {
+        Progress p("k-NN accuracy", o.folds, "folds");
+        s.knn = knn_cv_accuracy(coords, labels.codes, o.knn_k, o.folds, o.threads, p.callback());
+        p.finish();
+    }
     s.silhouette = silhouette_score(coords, labels.codes, o.silhouette_samples, o.seed, o.threads);
     if (features.rows() > 0) {
-        s.trustworthiness =
-            trustworthiness(features, coords, o.trust_k, o.trust_samples, o.seed, o.threads);
+        const size_t queries =
+            o.trust_samples == 0 ? coords.rows() : std::min(o.trust_samples, coords.rows());
+        Progress p("trustworthiness", queries, "rows");
+        s.trustworthiness = trustworthiness(features, coords, o.trust_k, o.trust_samples, o.seed,
+                                            o.threads, p.callback());
+        p.finish();
         if (o.knn_in_features) {
-            s.knn_features = knn_cv_accuracy(features, labels.codes, o.knn_k, o.folds, o.threads);
+            Progress fp("k-NN accuracy in the original space", o.folds, "folds");
+            s.knn_features =
+                knn_cv_accuracy(features, labels.codes, o.knn_k, o.folds, o.threads, fp.callback());
+            fp.finish();
         }
     }
     return s;

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 
@@ -12,8 +13,12 @@ namespace {
 std::atomic<bool> g_quiet{false};
 }
 
-void set_progress_quiet(bool quiet) { g_quiet = quiet; }
-bool progress_enabled() { return !g_quiet && ::isatty(STDERR_FILENO) == 1; }
+void set_progress_quiet(bool quiet) {
+    g_quiet = quiet;
+}
+bool progress_enabled() {
+    return !g_quiet && ::isatty(STDERR_FILENO) == 1;
+}
 
 std::string format_duration(double s) {
     if (s < 60) return fmt::format("{:.1f}s", s);
@@ -23,17 +28,22 @@ std::string format_duration(double s) {
 }
 
 Progress::Progress(std::string label, size_t total, std::string unit)
-    : label_(std::move(label)), unit_(std::move(unit)), total_(total),
-      enabled_(progress_enabled()), start_(std::chrono::steady_clock::now()), last_draw_(start_) {}
+    : label_(std::move(label)),
+      unit_(std::move(unit)),
+      total_(total),
+      enabled_(progress_enabled()),
+      start_(std::chrono::steady_clock::now()),
+      last_draw_(start_) {}
 
 Progress::~Progress() {
     if (!finished_ && enabled_ && done_ > 0) std::fputs("\n", stderr);
 }
 
 void Progress::update(size_t done, const std::string& note) {
-    done_ = done;
-    note_ = note;
     if (!enabled_) return;
+    std::lock_guard lock(mutex_);
+    done_ = std::max(done_, done);
+    note_ = note;
     auto now = std::chrono::steady_clock::now();
     if (now - last_draw_ < std::chrono::milliseconds(100) && done < total_) return;
     last_draw_ = now;
@@ -41,13 +51,15 @@ void Progress::update(size_t done, const std::string& note) {
 }
 
 void Progress::finish() {
+    std::lock_guard lock(mutex_);
     if (finished_) return;
     finished_ = true;
     if (enabled_) draw(true);
 }
 
 void Progress::draw(bool final) {
-    double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    double elapsed =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
     double rate = elapsed > 0 ? static_cast<double>(done_) / elapsed : 0.0;
     std::string eta;
     if (final) {
@@ -55,8 +67,8 @@ void Progress::draw(bool final) {
     } else if (rate > 0 && total_ > done_) {
         eta = "ETA " + format_duration(static_cast<double>(total_ - done_) / rate);
     }
-    std::string line = fmt::format("\r{}: {}/{} {} ({:.1f}/s) {}", label_, done_, total_, unit_,
-                                   rate, eta);
+    std::string line =
+        fmt::format("\r{}: {}/{} {} ({:.1f}/s) {}", label_, done_, total_, unit_, rate, eta);
     if (!note_.empty()) line += "  " + note_;
     std::fprintf(stderr, "%-79s%s", line.c_str(), final ? "\n" : "");
     std::fflush(stderr);

@@ -62,7 +62,7 @@ std::vector<int32_t> stratified_test_folds(std::span<const int32_t> labels, size
 }
 
 KnnAccuracy knn_cv_accuracy(ConstMatView x, std::span<const int32_t> labels, size_t k, size_t folds,
-                            int threads) {
+                            int threads, const ProgressCallback& progress) {
     const size_t n = x.rows();
     require(labels.size() == n, "knn accuracy: {} labels for {} rows; need one per row",
             labels.size(), n);
@@ -115,6 +115,7 @@ KnnAccuracy knn_cv_accuracy(ConstMatView x, std::span<const int32_t> labels, siz
             if (predicted == value_code(labels[test[q]])) ++correct;
         }
         result.per_fold.push_back(static_cast<double>(correct) / static_cast<double>(test.size()));
+        if (progress) progress(f + 1, folds);
     }
     double sum = 0;
     for (double a : result.per_fold) sum += a;

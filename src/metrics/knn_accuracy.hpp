@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/matrix.hpp"
+#include "core/progress.hpp"
 
 namespace promptlens {
 
@@ -29,7 +30,8 @@ struct KnnAccuracy {
 // x is N×d, labels has N entries (any int32 values). Needs folds ≥ 2, N ≥ folds, some class with
 // at least `folds` members (sklearn's error), and k ≤ rows in every training split.
 KnnAccuracy knn_cv_accuracy(ConstMatView x, std::span<const int32_t> labels, size_t k = 10,
-                            size_t folds = 5, int threads = 1);
+                            size_t folds = 5, int threads = 1,
+                            const ProgressCallback& progress = {});  // counts folds
 
 // StratifiedKFold(folds).split test-fold id of every row (shuffle=False).
 std::vector<int32_t> stratified_test_folds(std::span<const int32_t> labels, size_t folds);

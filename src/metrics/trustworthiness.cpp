@@ -1,4 +1,5 @@
 #include "metrics/trustworthiness.hpp"
+#include <atomic>
 
 #include <algorithm>
 #include <cmath>
@@ -107,7 +108,7 @@ double finish(int64_t penalty_sum, size_t queries, size_t n, size_t k) {
 }  // namespace
 
 SampledScore trustworthiness(ConstMatView high, ConstMatView low, size_t k, size_t max_samples,
-                             uint64_t seed, int threads) {
+                             uint64_t seed, int threads, const ProgressCallback& progress) {
     check_inputs(high, low, k);
     const size_t n = high.rows();
     const bool sampled = max_samples > 0 && n > max_samples;
@@ -142,6 +143,7 @@ SampledScore trustworthiness(ConstMatView high, ConstMatView low, size_t k, size
 
     const size_t n_blocks = chunk_count(m, kQueryBlock);
     std::vector<int64_t> block_penalty(n_blocks, 0);
+    std::atomic<size_t> queries_done{0};
     parallel_for(n_blocks, threads, [&](size_t block) {
         const size_t q0 = block * kQueryBlock, q1 = std::min(m, q0 + kQueryBlock), nq = q1 - q0;
         SqDistanceTiles tiles(high_q.row_range(q0, q1),
@@ -177,6 +179,7 @@ SampledScore trustworthiness(ConstMatView high, ConstMatView low, size_t k, size
             ranks.reset();
         }
         block_penalty[block] = sum;
+        if (progress) progress(queries_done.fetch_add(nq) + nq, m);
     });
     int64_t total = 0;
     for (int64_t p : block_penalty) total += p;

@@ -13,13 +13,15 @@
 #include <cstdint>
 
 #include "core/matrix.hpp"
+#include "core/progress.hpp"
 #include "metrics/sampled_score.hpp"
 
 namespace promptlens {
 
 // high is N×D (original space), low is N×d (embedding); needs 1 ≤ k < N/2.
 SampledScore trustworthiness(ConstMatView high, ConstMatView low, size_t k, size_t max_samples,
-                             uint64_t seed, int threads = 1);
+                             uint64_t seed, int threads = 1,
+                             const ProgressCallback& progress = {});  // counts query rows
 
 namespace reference {
 // Full argsort over every row, in double, stable (ties by index); for tests.
