@@ -21,6 +21,62 @@ namespace {
 // direct row additions (no redundancy, compiler-vectorised speed).
 constexpr size_t kGemmSumMaxK = 4;
 
+// Columns per tile of the direct centre sums: one row slice (64 floats, four AVX-512 registers)
+// is added into every member's tile, which stays in L1 (acc_cols × 64 floats).
+constexpr size_t kSumTile = 64;
+
+// First index of the smallest cm[j] − 2·dm[j] over j < k (scikit-learn's strict `<`).
+inline int32_t nearest(const float* cm, const float* dm, size_t k) {
+    float best = cm[0] - 2.0f * dm[0];
+    int32_t label = 0;
+    for (size_t j = 1; j < k; ++j) {
+        const float v = cm[j] - 2.0f * dm[j];
+        if (v < best) {
+            best = v;
+            label = static_cast<int32_t>(j);
+        }
+    }
+    return label;
+}
+
+// psum[col·d + f] += Σ (float, row order, from 0) of xb(i, f) over the rows i with
+// dest[i·members + m] == col for some m (−1: not accumulated). xb is bn×d, psum acc_cols×d.
+// Each element is summed on its own in row order, so the result does not depend on the vector
+// width: the AVX-512, AVX2 and SSE2 clones give the same bits (the build stays generic x86-64;
+// the loader picks the clone for the CPU).
+__attribute__((target_clones("avx512f", "avx2", "default"))) void block_sums_kernel(
+    const float* xb, size_t stride, size_t bn, size_t d, const int32_t* dest, size_t n_members,
+    size_t acc_cols, float* __restrict tile, double* __restrict psum) {
+    for (size_t f0 = 0; f0 < d; f0 += kSumTile) {
+        const size_t w = std::min(kSumTile, d - f0);
+        std::fill(tile, tile + acc_cols * kSumTile, 0.0f);
+        for (size_t i = 0; i < bn; ++i) {
+            const float* __restrict xr = xb + i * stride + f0;
+            const int32_t* di = dest + i * n_members;
+            for (size_t m = 0; m < n_members; ++m) {
+                if (di[m] < 0) continue;
+                float* __restrict t = tile + static_cast<size_t>(di[m]) * kSumTile;
+                if (w == kSumTile) {
+                    for (size_t l = 0; l < kSumTile; ++l) t[l] += xr[l];
+                } else {
+                    for (size_t l = 0; l < w; ++l) t[l] += xr[l];
+                }
+            }
+        }
+        for (size_t col = 0; col < acc_cols; ++col) {
+            const float* t = tile + col * kSumTile;
+            double* p = psum + col * d + f0;
+            for (size_t l = 0; l < w; ++l) p[l] += static_cast<double>(t[l]);
+        }
+    }
+}
+
+void block_sums_direct(ConstMatView xb, const int32_t* dest, size_t n_members, size_t acc_cols,
+                       float* tile, double* psum) {
+    block_sums_kernel(xb.data(), xb.stride(), xb.rows(), xb.cols(), dest, n_members, acc_cols, tile,
+                      psum);
+}
+
 struct Member {
     int32_t* labels;  // N; written when `assign`, read otherwise
     bool assign;      // recompute labels from the member's centres
@@ -67,17 +123,16 @@ PassResult lloyd_pass(ConstMatView x, std::span<const double> x_norms, ConstMatV
         double* pscore = pcount + acc_cols;          // n_members
         Matrix dot(kBlockRows, cols);
         Matrix onehot(gemm_sums ? kBlockRows : 0, acc_cols);
-        Matrix block_sum(acc_cols, d);  // float sums of one block's rows
+        Matrix block_sum(gemm_sums ? acc_cols : 0, d);  // float sums of one block's rows
+        std::vector<int32_t> dest(gemm_sums ? 0 : kBlockRows * n_members);  // bn×members
+        std::vector<float> tile(gemm_sums ? 0 : acc_cols * kSumTile);
         const size_t end = std::min(n, (c + 1) * crows);
         for (size_t b0 = c * crows; b0 < end; b0 += kBlockRows) {
             const size_t b1 = std::min(end, b0 + kBlockRows), bn = b1 - b0;
             ConstMatView xb = x.row_range(b0, b1);
             MatView dv(dot.data(), bn, cols);
             blas::gemm(Trans::N, Trans::T, 1.0f, xb, stacked, 0.0f, dv);  // bn×cols = xb·Cᵀ
-            if (gemm_sums)
-                std::fill(onehot.data(), onehot.data() + bn * acc_cols, 0.0f);
-            else
-                std::fill(block_sum.data(), block_sum.data() + acc_cols * d, 0.0f);
+            if (gemm_sums) std::fill(onehot.data(), onehot.data() + bn * acc_cols, 0.0f);
             for (size_t i = 0; i < bn; ++i) {
                 const float* drow = dv.row(i).data();
                 for (size_t m = 0; m < n_members; ++m) {
@@ -85,15 +140,7 @@ PassResult lloyd_pass(ConstMatView x, std::span<const double> x_norms, ConstMatV
                     const float* cm = cn_f.data() + m * k;
                     int32_t label;
                     if (members[m].assign) {
-                        float best = cm[0] - 2.0f * dm[0];
-                        label = 0;
-                        for (size_t j = 1; j < k; ++j) {
-                            float v = cm[j] - 2.0f * dm[j];
-                            if (v < best) {
-                                best = v;
-                                label = static_cast<int32_t>(j);
-                            }
-                        }
+                        label = nearest(cm, dm, k);
                         members[m].labels[b0 + i] = label;
                     } else {
                         label = members[m].labels[b0 + i];
@@ -101,26 +148,27 @@ PassResult lloyd_pass(ConstMatView x, std::span<const double> x_norms, ConstMatV
                     const auto l = static_cast<size_t>(label);
                     pscore[m] += std::max(
                         0.0, x_norms[b0 + i] + cn_d[m * k + l] - 2.0 * static_cast<double>(dm[l]));
-                    if (acc_col[m] == kNone) continue;
+                    if (acc_col[m] == kNone) {
+                        if (!gemm_sums) dest[i * n_members + m] = -1;
+                        continue;
+                    }
                     const size_t col = acc_col[m] + l;
                     pcount[col] += 1;
-                    if (gemm_sums) {
+                    if (gemm_sums)
                         onehot(i, col) = 1.0f;
-                    } else {
-                        float* dst = block_sum.data() + col * d;
-                        const float* src = xb.row(i).data();
-                        for (size_t f = 0; f < d; ++f) dst[f] += src[f];
-                    }
+                    else
+                        dest[i * n_members + m] = static_cast<int32_t>(col);
                 }
             }
-            if (acc_cols > 0) {
+            if (acc_cols == 0) continue;
+            if (gemm_sums) {
                 // block_sum (acc_cols×d) = onehotᵀ · xb: float sums of at most kBlockRows rows.
-                if (gemm_sums) {
-                    blas::gemm(Trans::T, Trans::N, 1.0f, ConstMatView(onehot.data(), bn, acc_cols),
-                               xb, 0.0f, block_sum.view());
-                }
+                blas::gemm(Trans::T, Trans::N, 1.0f, ConstMatView(onehot.data(), bn, acc_cols), xb,
+                           0.0f, block_sum.view());
                 const float* bs = block_sum.data();
                 for (size_t q = 0; q < acc_cols * d; ++q) psum[q] += bs[q];
+            } else {
+                block_sums_direct(xb, dest.data(), n_members, acc_cols, tile.data(), psum);
             }
         }
     });

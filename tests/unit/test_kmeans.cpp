@@ -114,18 +114,25 @@ TEST(KMeansGoldenTransform, MatchesScikitLearn) {
 
 // The fast pass (GEMM distances, chunked double sums) against the reference step (exact double
 // distances, plain sums): same labels and counts; centres to atol 1e-5 (float32 sums of at most
-// 128 rows per block, then double). Covers the one-hot GEMM sums (k ≤ 16), the direct sums
-// (k = 20) and an empty-cluster relocation (two identical centres).
+// 128 rows per block, then double). Covers the one-hot GEMM sums (k ≤ 4), the tiled direct sums
+// (k = 10, 20; 64 columns per tile) also with a partial last tile (100 columns, k = 6), and an
+// empty-cluster relocation (two identical centres).
 TEST(KMeansReference, FastStepMatchesReferenceStep) {
     Matrix x = digits();
     std::vector<Matrix> starts;
     starts.push_back(read_npy_matrix(golden("first10_init.npy")));
     starts.push_back(to_matrix(x.row_range(0, 20)));
     starts.push_back(read_npy_matrix(golden("dup3_init.npy")));
+    // digits widened to 100 columns (the extra 36 are scaled copies), so the last tile is partial.
+    Matrix wide(x.rows(), 100);
+    for (size_t i = 0; i < x.rows(); ++i)
+        for (size_t f = 0; f < 100; ++f) wide(i, f) = f < 64 ? x(i, f) : 0.5f * x(i, f - 64);
+    starts.push_back(to_matrix(wide.row_range(100, 106)));
     for (const Matrix& c : starts) {
-        auto ref = kmeans_detail::lloyd_step_reference(x, c);
+        const Matrix& xs = c.cols() == x.cols() ? x : wide;
+        auto ref = kmeans_detail::lloyd_step_reference(xs, c);
         for (int threads : {1, 2}) {
-            auto fast = kmeans_detail::lloyd_step_fast(x, c, threads);
+            auto fast = kmeans_detail::lloyd_step_fast(xs, c, threads);
             EXPECT_EQ(fast.labels, ref.labels) << "k=" << c.rows();
             EXPECT_EQ(fast.counts, ref.counts) << "k=" << c.rows();
             EXPECT_TRUE(
