@@ -1,5 +1,7 @@
 #include "reduce/pca.hpp"
 
+#include <immintrin.h>
+
 #include <algorithm>
 #include <cmath>
 #include <memory>
@@ -7,6 +9,7 @@
 
 #include "core/error.hpp"
 #include "core/parallel.hpp"
+#include "linalg/block_krylov.hpp"
 #include "linalg/eigen.hpp"
 #include "linalg/gemm.hpp"
 #include "linalg/randomized_svd.hpp"
@@ -21,6 +24,18 @@ const char* to_string(PcaSolver solver) {
             return "exact";
         case PcaSolver::randomized:
             return "randomized";
+    }
+    return "?";
+}
+
+const char* to_string(PcaExactMethod method) {
+    switch (method) {
+        case PcaExactMethod::automatic:
+            return "automatic";
+        case PcaExactMethod::covariance:
+            return "covariance";
+        case PcaExactMethod::implicit:
+            return "implicit";
     }
     return "?";
 }
@@ -267,65 +282,217 @@ Matrix exact_axes(ConstMatView x, const std::vector<float>& mean, size_t k, int 
     return axes;
 }
 
-// Randomized top-k axes (k×d); also Σ‖Xc_j‖² from the first pass.
-Matrix randomized_axes(ConstMatView x, const std::vector<float>& mean, size_t k,
-                       const PcaOptions& options, size_t power_iterations, int threads,
-                       double* total_ss) {
-    const size_t n = x.rows(), d = x.cols();
-    Blocks blocks(n, block_rows(d));
-    std::vector<double> block_ss(blocks.count, 0.0);
-    bool first = true;
-    ScratchPool pool(blocks.size, d);
-    // Z = XcᵀXc·Q in one pass: per row block, centre, Y = Xc_b·Q, Z_g += Xc_bᵀ·Y.
-    GramProduct product = [&](ConstMatView q, MatrixD& z) {
-        const size_t r = q.cols();
-        const size_t groups = group_count(blocks.count, d * r);
+// z (d×b, float, accumulated) += Xc_bᵀ·(Xc_b·q) for rows [r0, r0+rows) of x, centring on the fly
+// (x − mean rounded to float, the same values centre_rows writes), b = 8·NB. A register-tiled
+// AVX2/FMA kernel: per tile of RT rows, y = Xc_t·q (RT×b in registers), then z += Xc_tᵀ·y, with
+// the tile still in L1. At these widths it runs ~2–3× faster than two skinny OpenBLAS sgemm calls
+// (whose packing dominates at this width), which makes a pass nearly memory-bound.
+template <int NB, int RT>
+__attribute__((target("avx2,fma"))) void gram_tile_avx2(ConstMatView x, const float* mean,
+                                                        size_t r0, size_t rows, const float* q,
+                                                        float* z) {
+    const size_t d = x.cols();
+    constexpr size_t b = 8 * NB;
+    size_t i = 0;
+    for (; i + RT <= rows; i += RT) {
+        const float* xr[RT];
+        for (int t = 0; t < RT; ++t) xr[t] = x.row(r0 + i + t).data();
+        __m256 y[RT][NB];
+        for (int t = 0; t < RT; ++t)
+            for (int v = 0; v < NB; ++v) y[t][v] = _mm256_setzero_ps();
+        for (size_t j = 0; j < d; ++j) {
+            __m256 qv[NB];
+            for (int v = 0; v < NB; ++v) qv[v] = _mm256_loadu_ps(q + j * b + 8 * v);
+            for (int t = 0; t < RT; ++t) {
+                const __m256 xc = _mm256_set1_ps(xr[t][j] - mean[j]);
+                for (int v = 0; v < NB; ++v) y[t][v] = _mm256_fmadd_ps(xc, qv[v], y[t][v]);
+            }
+        }
+        for (size_t j = 0; j < d; ++j) {
+            __m256 acc[NB];
+            for (int v = 0; v < NB; ++v) acc[v] = _mm256_loadu_ps(z + j * b + 8 * v);
+            for (int t = 0; t < RT; ++t) {
+                const __m256 xc = _mm256_set1_ps(xr[t][j] - mean[j]);
+                for (int v = 0; v < NB; ++v) acc[v] = _mm256_fmadd_ps(xc, y[t][v], acc[v]);
+            }
+            for (int v = 0; v < NB; ++v) _mm256_storeu_ps(z + j * b + 8 * v, acc[v]);
+        }
+    }
+    if (i < rows) gram_tile_avx2<NB, 1>(x, mean, r0 + i, rows - i, q, z);
+}
+
+bool has_avx2_fma() {
+    static const bool yes = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    return yes;
+}
+
+// The fused kernel for block widths it handles (8, 16, 24 or 32 on AVX2/FMA machines); false
+// otherwise.
+bool gram_tile(ConstMatView x, const float* mean, size_t r0, size_t rows, ConstMatView q,
+               float* z) {
+    if (!has_avx2_fma() || q.stride() != q.cols()) return false;
+    switch (q.cols()) {
+        case 8:
+            gram_tile_avx2<1, 8>(x, mean, r0, rows, q.data(), z);
+            return true;
+        case 16:
+            gram_tile_avx2<2, 4>(x, mean, r0, rows, q.data(), z);
+            return true;
+        case 24:
+            gram_tile_avx2<3, 2>(x, mean, r0, rows, q.data(), z);
+            return true;
+        case 32:
+            gram_tile_avx2<4, 2>(x, mean, r0, rows, q.data(), z);
+            return true;
+        default:
+            break;
+    }
+    return false;
+}
+
+// C·Q for C = XcᵀXc (unscaled covariance, never formed) in one fused pass over X: per row block,
+// centre into scratch (float, like the covariance path and sklearn), Y = Xc_b·Q, Z_g += Xc_bᵀ·Y
+// while the block is in cache. Float partials per fixed group of blocks are summed in group order
+// in double, so Z does not depend on the thread count. The first pass also records Σ‖Xc_b‖².
+double centred_ss(ConstMatView x, const std::vector<float>& mean, size_t r0, size_t rows) {
+    double s = 0;
+    for (size_t i = r0; i < r0 + rows; ++i) {
+        const float* r = x.row(i).data();
+        for (size_t j = 0; j < x.cols(); ++j) {
+            const float c = r[j] - mean[j];
+            s += static_cast<double>(c) * c;
+        }
+    }
+    return s;
+}
+
+class CentredGramProduct {
+  public:
+    CentredGramProduct(ConstMatView x, const std::vector<float>& mean, int threads)
+        : x_(x),
+          mean_(mean),
+          threads_(threads),
+          blocks_(x.rows(), block_rows(x.cols())),
+          block_ss_(blocks_.count, 0.0),
+          pool_(blocks_.size, x.cols()) {}
+
+    // q is d×r, z (d×r) receives XcᵀXc·q.
+    void operator()(ConstMatView q, MatrixD& z) {
+        const size_t d = x_.cols(), r = q.cols();
+        const size_t groups = group_count(blocks_.count, d * r);
         std::vector<Matrix> acc(groups);
-        parallel_for(groups, threads, [&](size_t g) {
+        parallel_for(groups, threads_, [&](size_t g) {
             acc[g] = Matrix(d, r);
-            auto scratch = pool.take();
-            Matrix y(blocks.size, r);
-            for (size_t b = group_begin(g, groups, blocks.count);
-                 b < group_begin(g + 1, groups, blocks.count); ++b) {
-                const size_t rows = blocks.end(b) - blocks.begin(b);
-                MatView c = scratch.view(rows), yb = y.row_range(0, rows);
-                centre_rows(x, mean, blocks.begin(b), c);
-                if (first) {
+            for (size_t b = group_begin(g, groups, blocks_.count);
+                 b < group_begin(g + 1, groups, blocks_.count); ++b) {
+                const size_t rows = blocks_.end(b) - blocks_.begin(b);
+                if (gram_tile(x_, mean_.data(), blocks_.begin(b), rows, q, acc[g].data())) {
+                    if (first_) block_ss_[b] = centred_ss(x_, mean_, blocks_.begin(b), rows);
+                    continue;
+                }
+                auto scratch = pool_.take();
+                Matrix y(rows, r);
+                MatView c = scratch.view(rows), yb = y.view();
+                centre_rows(x_, mean_, blocks_.begin(b), c);
+                if (first_) {
                     double s = 0;
                     for (size_t i = 0; i < rows * d; ++i)
                         s += static_cast<double>(c.data()[i]) * c.data()[i];
-                    block_ss[b] = s;
+                    block_ss_[b] = s;
                 }
                 blas::gemm(Trans::N, Trans::N, 1.0f, c, q, 0.0f, yb);
                 blas::gemm(Trans::T, Trans::N, 1.0f, c, yb, 1.0f, acc[g]);
             }
         });
-        first = false;
+        first_ = false;
         std::fill(z.values().begin(), z.values().end(), 0.0);
         for (size_t g = 0; g < groups; ++g)
             for (size_t i = 0; i < z.size(); ++i) z.data()[i] += acc[g].data()[i];
-    };
+    }
+
+    // Σ‖Xc_j‖² (valid after the first product).
+    double total_ss() const {
+        double t = 0;
+        for (double s : block_ss_) t += s;
+        return t;
+    }
+
+  private:
+    ConstMatView x_;
+    const std::vector<float>& mean_;
+    int threads_;
+    Blocks blocks_;
+    std::vector<double> block_ss_;
+    ScratchPool pool_;
+    bool first_ = true;
+};
+
+// Unit columns of v (d×k, double) as the rows of a k×d float matrix.
+Matrix axes_from_columns(const MatrixD& v) {
+    const size_t d = v.rows(), k = v.cols();
+    Matrix axes(k, d);
+    for (size_t j = 0; j < k; ++j) {
+        double s = 0;
+        for (size_t i = 0; i < d; ++i) s += v(i, j) * v(i, j);
+        const double inv = s > 0 ? 1.0 / std::sqrt(s) : 0.0;
+        for (size_t i = 0; i < d; ++i) axes(j, i) = static_cast<float>(v(i, j) * inv);
+    }
+    return axes;
+}
+
+// Randomized top-k axes (k×d); also Σ‖Xc_j‖² from the first pass.
+Matrix randomized_axes(ConstMatView x, const std::vector<float>& mean, size_t k,
+                       const PcaOptions& options, size_t power_iterations, int threads,
+                       double* total_ss) {
+    const size_t n = x.rows(), d = x.cols();
+    CentredGramProduct gram(x, mean, threads);
     RandomizedSvdOptions ro;
     ro.rank = k;
     ro.oversamples = std::min(options.oversamples, std::min(n, d) - k);
     ro.power_iterations = power_iterations;
     ro.seed = options.seed;
-    RandomizedSvdResult res = randomized_top_right_singular(d, product, ro);
-    *total_ss = 0;
-    for (double s : block_ss) *total_ss += s;
-    Matrix axes(k, d);
-    for (size_t j = 0; j < k; ++j) {
-        double s = 0;
-        for (size_t i = 0; i < d; ++i) s += res.v(i, j) * res.v(i, j);
-        const double inv = 1.0 / std::sqrt(s);
-        for (size_t i = 0; i < d; ++i) axes(j, i) = static_cast<float>(res.v(i, j) * inv);
-    }
-    return axes;
+    RandomizedSvdResult res = randomized_top_right_singular(
+        d, [&](ConstMatView q, MatrixD& z) { gram(q, z); }, ro);
+    *total_ss = gram.total_ss();
+    return axes_from_columns(res.v);
+}
+
+// Exact top-k axes by block Krylov on the implicit covariance (block_krylov.hpp), converged to
+// a verified residual. Returns false (after at most kPcaKrylovMaxProducts passes) when it did
+// not converge; the caller then uses the covariance.
+bool implicit_axes(ConstMatView x, const std::vector<float>& mean, size_t k,
+                   const PcaOptions& options, int threads, Matrix* axes, double* total_ss,
+                   size_t* products) {
+    const size_t d = x.cols();
+    CentredGramProduct gram(x, mean, threads);
+    BlockKrylovOptions ko;
+    ko.rank = k;
+    ko.block = pca_krylov_block(k);
+    ko.max_products = kPcaKrylovMaxProducts;
+    ko.tolerance = kPcaKrylovTolerance;
+    ko.seed = options.seed;
+    BlockKrylovResult res = block_krylov_top_eigen(
+        d, [&](ConstMatView q, MatrixD& z) { gram(q, z); }, ko);
+    *products = res.products;
+    if (!res.converged) return false;
+    *total_ss = gram.total_ss();
+    *axes = axes_from_columns(res.v);
+    return true;
 }
 
 PcaSolver choose_solver(const PcaOptions& o, size_t n, size_t d) {
     if (o.solver != PcaSolver::automatic) return o.solver;
     return std::min(n, d) <= kPcaExactMaxDim ? PcaSolver::exact : PcaSolver::randomized;
+}
+
+PcaExactMethod choose_exact_method(const PcaOptions& o, size_t n, size_t d) {
+    if (o.exact_method != PcaExactMethod::automatic) return o.exact_method;
+    const double b = static_cast<double>(pca_krylov_block(o.components));
+    const double covariance = static_cast<double>(std::min(n, d));  // flops / (n·d)
+    const double penalty =
+        has_avx2_fma() && b <= 32 ? kPcaKrylovFlopPenalty : 2 * kPcaKrylovFlopPenalty;
+    const double implicit = kPcaKrylovExpectedProducts * 4.0 * b * penalty;
+    return implicit < covariance ? PcaExactMethod::implicit : PcaExactMethod::covariance;
 }
 
 // The statistics, flips and scores shared by both solvers.
@@ -372,7 +539,13 @@ Matrix pca_fit_transform(ConstMatView x, const PcaOptions& options, PcaModel* mo
     m.solver_used = choose_solver(options, n, d);
     double total_ss = 0;
     if (m.solver_used == PcaSolver::exact) {
-        m.components = exact_axes(x, m.mean, k, threads, &total_ss);
+        m.exact_method_used = choose_exact_method(options, n, d);
+        if (m.exact_method_used == PcaExactMethod::implicit &&
+            !implicit_axes(x, m.mean, k, options, threads, &m.components, &total_ss,
+                           &m.krylov_products))
+            m.exact_method_used = PcaExactMethod::covariance;  // not converged: fall back
+        if (m.exact_method_used == PcaExactMethod::covariance)
+            m.components = exact_axes(x, m.mean, k, threads, &total_ss);
     } else {
         const size_t q =
             options.power_iterations >= 0

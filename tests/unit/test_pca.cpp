@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <utility>
 
 #include "core/error.hpp"
 #include "core/npy.hpp"
@@ -81,15 +82,20 @@ Matrix synthetic(size_t n, size_t d, size_t rank, uint64_t seed) {
 }
 
 void expect_matches_golden(const std::string& name, ConstMatView x, PcaSolver solver,
-                           double score_rel, double component_atol, double variance_rtol) {
-    SCOPED_TRACE(name);
+                           double score_rel, double component_atol, double variance_rtol,
+                           PcaExactMethod method = PcaExactMethod::covariance) {
+    SCOPED_TRACE(name + " " + to_string(method));
     json c = manifest_case(name);
     PcaOptions o;
     o.components = c.at("n_components").get<size_t>();
     o.solver = solver;
+    o.exact_method = method;
     PcaModel m;
     Matrix scores = pca_fit_transform(x, o, &m);
     EXPECT_EQ(m.solver_used, solver);
+    if (solver == PcaSolver::exact) {
+        EXPECT_EQ(m.exact_method_used, method);
+    }
     EXPECT_TRUE(columns_close(scores, golden(name + "_scores"), score_rel));
     EXPECT_TRUE(test::all_close(m.components.values(), golden(name + "_components").values(),
                                 component_atol, 0));
@@ -111,14 +117,17 @@ void expect_matches_golden(const std::string& name, ConstMatView x, PcaSolver so
 // scale for scores (≈4× sklearn's own error), 1e-5 on unit-vector entries, and 2e-5 relative on
 // variances (both sides are float32 sums of squares over 1,797 rows).
 
+// Both exact methods (covariance and implicit block Krylov) are held to the same tolerances.
 TEST(PcaGolden, DigitsFullK2MatchesSklearnIncludingSigns) {
     Matrix x = read_npy_matrix(test::data_path("digits/X.npy"));
-    expect_matches_golden("digits_full_k2", x, PcaSolver::exact, 2e-5, 1e-5, 2e-5);
+    for (PcaExactMethod method : {PcaExactMethod::covariance, PcaExactMethod::implicit})
+        expect_matches_golden("digits_full_k2", x, PcaSolver::exact, 2e-5, 1e-5, 2e-5, method);
 }
 
 TEST(PcaGolden, DigitsFullK10MatchesSklearnIncludingSigns) {
     Matrix x = read_npy_matrix(test::data_path("digits/X.npy"));
-    expect_matches_golden("digits_full_k10", x, PcaSolver::exact, 2e-5, 1e-5, 2e-5);
+    for (PcaExactMethod method : {PcaExactMethod::covariance, PcaExactMethod::implicit})
+        expect_matches_golden("digits_full_k10", x, PcaSolver::exact, 2e-5, 1e-5, 2e-5, method);
 }
 
 // sklearn's randomized_svd draws its start from numpy's RandomState, ours from Rng: the random
@@ -134,7 +143,8 @@ TEST(PcaGolden, DigitsRandomizedK2MatchesSklearnRandomized) {
 // components are 800-long unit vectors whose entries are ~0.035, hence the tighter 2e-6.
 TEST(PcaGolden, WideFullK3MatchesSklearn) {
     Matrix x = golden("wide_X");
-    expect_matches_golden("wide_full_k3", x, PcaSolver::exact, 1e-5, 2e-6, 1e-5);
+    for (PcaExactMethod method : {PcaExactMethod::covariance, PcaExactMethod::implicit})
+        expect_matches_golden("wide_full_k3", x, PcaSolver::exact, 1e-5, 2e-6, 1e-5, method);
 }
 
 TEST(PcaGolden, WideRandomizedK3MatchesSklearnRandomized) {
@@ -199,6 +209,62 @@ TEST(PcaExact, WideGramPathMatchesDoubleSvdOracle) {
     o.solver = PcaSolver::exact;
     Matrix scores = pca_fit_transform(x, o);
     EXPECT_TRUE(columns_close(scores, ref_scores, 2e-5));
+}
+
+// ---- implicit exact method (block Krylov on XcᵀXc, never formed) ------------------------------
+// Same float32-level tolerances as the covariance path against the float64 oracle (2e-5 of the
+// column scale, see the "fast paths" note above); the two methods' float32 errors are independent,
+// so they are compared with each other at twice that.
+TEST(PcaImplicit, MatchesOracleAndCovariancePath) {
+    Matrix x = synthetic(4000, 200, 8, 31);  // 4 row blocks, b = 8 (k = 2) and 16 (k = 5)
+    for (size_t k : {size_t{2}, size_t{5}}) {
+        SCOPED_TRACE(k);
+        Matrix ref_scores;
+        PcaModel ref = reference::pca_fit(x, k, &ref_scores);
+        PcaOptions o;
+        o.components = k;
+        o.solver = PcaSolver::exact;
+        o.exact_method = PcaExactMethod::covariance;
+        PcaModel cm;
+        Matrix cov = pca_fit_transform(x, o, &cm);
+        o.exact_method = PcaExactMethod::implicit;
+        PcaModel m;
+        Matrix s = pca_fit_transform(x, o, &m);
+        EXPECT_EQ(m.exact_method_used, PcaExactMethod::implicit);
+        EXPECT_GE(m.krylov_products, 2u);
+        EXPECT_LT(m.krylov_products, kPcaKrylovMaxProducts);
+        EXPECT_TRUE(columns_close(s, ref_scores, 2e-5));
+        EXPECT_TRUE(columns_close(s, cov, 4e-5));
+        EXPECT_TRUE(test::all_close(m.components.values(), ref.components.values(), 1e-5, 0));
+        EXPECT_TRUE(test::all_close(m.explained_variance, ref.explained_variance, 0, 1e-5));
+        EXPECT_TRUE(test::all_close(m.singular_values, ref.singular_values, 0, 1e-5));
+        EXPECT_NEAR(m.total_variance, ref.total_variance, 1e-6 * ref.total_variance);
+        EXPECT_NEAR(m.total_variance, cm.total_variance, 1e-6 * cm.total_variance);
+        EXPECT_TRUE(
+            test::all_close(m.explained_variance_ratio, ref.explained_variance_ratio, 0, 1e-5));
+    }
+}
+
+// Pure noise: the top eigenvalues of a 3000×256 Wishart matrix are ~1% apart inside a spread
+// of ~4×, so 10 passes of width 8 cannot reach the 1e-6 residual; the result must come from the
+// covariance fallback (and still match the oracle).
+TEST(PcaImplicit, FallsBackToCovarianceWhenNotConverged) {
+    Matrix x = synthetic(3000, 256, 0, 32);
+    Matrix ref_scores;
+    reference::pca_fit(x, 2, &ref_scores);
+    PcaOptions o;
+    o.components = 2;
+    o.solver = PcaSolver::exact;
+    o.exact_method = PcaExactMethod::implicit;
+    PcaModel m;
+    Matrix s = pca_fit_transform(x, o, &m);
+    EXPECT_EQ(m.exact_method_used, PcaExactMethod::covariance);
+    EXPECT_EQ(m.krylov_products, kPcaKrylovMaxProducts);
+    o.exact_method = PcaExactMethod::covariance;
+    Matrix cov = pca_fit_transform(x, o);
+    EXPECT_EQ(std::memcmp(s.data(), cov.data(), s.size() * sizeof(float)), 0);
+    // Nearly degenerate noise directions: only the subspace is well determined, not each axis.
+    EXPECT_TRUE(columns_close(s, ref_scores, 1e-3));
 }
 
 // Randomized with the default 7 power iterations on data whose top components stand well clear of
@@ -280,12 +346,18 @@ TEST(PcaProperties, ComponentsOrthonormalAndSignsFollowSvdFlip) {
 TEST(PcaProperties, BitwiseIdenticalForAnyThreadCount) {
     Matrix x = synthetic(2600, 70, 5, 17);  // 3 row blocks, uneven last block
     Matrix wide = synthetic(40, 1200, 3, 18);
-    for (PcaSolver solver : {PcaSolver::exact, PcaSolver::randomized}) {
+    const std::pair<PcaSolver, PcaExactMethod> solvers[] = {
+        {PcaSolver::exact, PcaExactMethod::covariance},
+        {PcaSolver::exact, PcaExactMethod::implicit},
+        {PcaSolver::randomized, PcaExactMethod::automatic}};
+    for (auto [solver, method] : solvers) {
         for (const Matrix* in : {&x, &wide}) {
-            SCOPED_TRACE(std::string(to_string(solver)) + (in == &x ? " tall" : " wide"));
+            SCOPED_TRACE(std::string(to_string(solver)) + " " + to_string(method) +
+                         (in == &x ? " tall" : " wide"));
             PcaOptions o;
             o.components = 3;
             o.solver = solver;
+            o.exact_method = method;
             o.seed = 5;
             PcaModel m1;
             Matrix s1 = pca_fit_transform(*in, o, &m1);
@@ -320,6 +392,16 @@ TEST(PcaProperties, AutomaticSolverRule) {
     o.components = 2;
     EXPECT_EQ(pca_fit(synthetic(300, 40, 2, 20), o).solver_used, PcaSolver::exact);
     // min(n, d) above kPcaExactMaxDim → randomized.
+    // Exact method by cost: covariance when d is small against passes × 4·b × penalty (6·32·1.5
+    // = 288 flops per entry for k = 2), implicit above.
+    EXPECT_EQ(pca_fit(synthetic(300, 40, 2, 20), o).exact_method_used, PcaExactMethod::covariance);
+    Matrix mid = synthetic(1200, 400, 4, 28);
+    PcaModel implicit = pca_fit(mid, o);
+    EXPECT_EQ(implicit.solver_used, PcaSolver::exact);
+    EXPECT_EQ(implicit.exact_method_used, PcaExactMethod::implicit);
+    o.components = 40;  // b = 48: 6·192·3 flops per entry > 400
+    EXPECT_EQ(pca_fit(mid, o).exact_method_used, PcaExactMethod::covariance);
+    o.components = 2;
     Matrix big = synthetic(kPcaExactMaxDim + 8, kPcaExactMaxDim + 4, 2, 21);
     PcaModel m = pca_fit(big, o);
     EXPECT_EQ(m.solver_used, PcaSolver::randomized);
