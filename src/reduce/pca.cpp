@@ -126,16 +126,56 @@ void validate(ConstMatView x, size_t k) {
             k, n, d, std::min(n, d));
 }
 
+bool has_avx2_fma() {
+    static const bool yes = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    return yes;
+}
+
+// acc[j] += r[j] and, when sq is given, sq[j] += (r[j] − s[j])², in double, for one row of d.
+// The AVX2 version adds in the same order per column, so acc gets the same bits either way.
+__attribute__((target("avx2,fma"))) void row_moments_avx2(const float* r, const float* s,
+                                                          double* acc, double* sq, size_t d) {
+    size_t j = 0;
+    for (; j + 4 <= d; j += 4) {
+        const __m256d x = _mm256_cvtps_pd(_mm_loadu_ps(r + j));
+        _mm256_storeu_pd(acc + j, _mm256_add_pd(_mm256_loadu_pd(acc + j), x));
+        const __m256d e = _mm256_sub_pd(x, _mm256_cvtps_pd(_mm_loadu_ps(s + j)));
+        _mm256_storeu_pd(sq + j, _mm256_fmadd_pd(e, e, _mm256_loadu_pd(sq + j)));
+    }
+    for (; j < d; ++j) {
+        acc[j] += r[j];
+        const double e = static_cast<double>(r[j]) - s[j];
+        sq[j] = std::fma(e, e, sq[j]);
+    }
+}
+
 // Column means in double over row blocks (partials combined in block order); rejects NaN/inf.
-std::vector<float> column_mean(ConstMatView x, int threads) {
+// With total_ss, also Σ_ij (x_ij − mean_j)² in double from the same pass, as the shifted one-pass
+// form Σ(x − s)² − (Σx − n·s)²/n with s = row 0 (x − s exact in double; the shift keeps the
+// cancellation at the scale of the spread, not of the offsets), so the implicit method needs no
+// extra read of X for the total variance.
+std::vector<float> column_mean(ConstMatView x, int threads, double* total_ss = nullptr) {
     const size_t n = x.rows(), d = x.cols();
     Blocks blocks(n, 1024);
     std::vector<double> partial(blocks.count * d, 0.0);
+    std::vector<double> partial_sq(total_ss != nullptr ? blocks.count * d : 0, 0.0);
+    const float* shift = x.row(0).data();
     parallel_for(blocks.count, threads, [&](size_t b) {
         double* acc = &partial[b * d];
         for (size_t i = blocks.begin(b); i < blocks.end(b); ++i) {
             const float* r = x.row(i).data();
-            for (size_t j = 0; j < d; ++j) acc[j] += r[j];
+            if (total_ss == nullptr) {
+                for (size_t j = 0; j < d; ++j) acc[j] += r[j];
+            } else if (has_avx2_fma()) {
+                row_moments_avx2(r, shift, acc, &partial_sq[b * d], d);
+            } else {
+                double* sq = &partial_sq[b * d];
+                for (size_t j = 0; j < d; ++j) {
+                    acc[j] += r[j];
+                    const double e = static_cast<double>(r[j]) - shift[j];
+                    sq[j] = std::fma(e, e, sq[j]);
+                }
+            }
         }
     });
     std::vector<double> sum(d, 0.0);
@@ -150,6 +190,16 @@ std::vector<float> column_mean(ConstMatView x, int threads) {
             fail("PCA: column {} sums to {} (values too large for float)", j, sum[j]);
         }
         mean[j] = static_cast<float>(sum[j] / static_cast<double>(n));
+    }
+    if (total_ss != nullptr) {
+        *total_ss = 0;
+        const double nd = static_cast<double>(n);
+        for (size_t j = 0; j < d; ++j) {
+            double sq = 0;
+            for (size_t b = 0; b < blocks.count; ++b) sq += partial_sq[b * d + j];
+            const double e = sum[j] - nd * shift[j];
+            *total_ss += std::max(0.0, sq - e * e / nd);
+        }
     }
     return mean;
 }
@@ -321,11 +371,6 @@ __attribute__((target("avx2,fma"))) void gram_tile_avx2(ConstMatView x, const fl
     if (i < rows) gram_tile_avx2<NB, 1>(x, mean, r0 + i, rows - i, q, z);
 }
 
-bool has_avx2_fma() {
-    static const bool yes = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    return yes;
-}
-
 // The fused kernel for block widths it handles (8, 16, 24 or 32 on AVX2/FMA machines); false
 // otherwise.
 bool gram_tile(ConstMatView x, const float* mean, size_t r0, size_t rows, ConstMatView q,
@@ -368,13 +413,15 @@ double centred_ss(ConstMatView x, const std::vector<float>& mean, size_t r0, siz
 
 class CentredGramProduct {
   public:
-    CentredGramProduct(ConstMatView x, const std::vector<float>& mean, int threads)
+    // record_ss: whether the first pass records Σ‖Xc_b‖² (total_ss()).
+    CentredGramProduct(ConstMatView x, const std::vector<float>& mean, int threads, bool record_ss)
         : x_(x),
           mean_(mean),
           threads_(threads),
           blocks_(x.rows(), block_rows(x.cols())),
           block_ss_(blocks_.count, 0.0),
-          pool_(blocks_.size, x.cols()) {}
+          pool_(blocks_.size, x.cols()),
+          record_ss_(record_ss) {}
 
     // q is d×r, z (d×r) receives XcᵀXc·q.
     void operator()(ConstMatView q, MatrixD& z) {
@@ -387,14 +434,15 @@ class CentredGramProduct {
                  b < group_begin(g + 1, groups, blocks_.count); ++b) {
                 const size_t rows = blocks_.end(b) - blocks_.begin(b);
                 if (gram_tile(x_, mean_.data(), blocks_.begin(b), rows, q, acc[g].data())) {
-                    if (first_) block_ss_[b] = centred_ss(x_, mean_, blocks_.begin(b), rows);
+                    if (first_ && record_ss_)
+                        block_ss_[b] = centred_ss(x_, mean_, blocks_.begin(b), rows);
                     continue;
                 }
                 auto scratch = pool_.take();
                 Matrix y(rows, r);
                 MatView c = scratch.view(rows), yb = y.view();
                 centre_rows(x_, mean_, blocks_.begin(b), c);
-                if (first_) {
+                if (first_ && record_ss_) {
                     double s = 0;
                     for (size_t i = 0; i < rows * d; ++i)
                         s += static_cast<double>(c.data()[i]) * c.data()[i];
@@ -424,6 +472,7 @@ class CentredGramProduct {
     Blocks blocks_;
     std::vector<double> block_ss_;
     ScratchPool pool_;
+    bool record_ss_;
     bool first_ = true;
 };
 
@@ -445,7 +494,7 @@ Matrix randomized_axes(ConstMatView x, const std::vector<float>& mean, size_t k,
                        const PcaOptions& options, size_t power_iterations, int threads,
                        double* total_ss) {
     const size_t n = x.rows(), d = x.cols();
-    CentredGramProduct gram(x, mean, threads);
+    CentredGramProduct gram(x, mean, threads, true);
     RandomizedSvdOptions ro;
     ro.rank = k;
     ro.oversamples = std::min(options.oversamples, std::min(n, d) - k);
@@ -459,12 +508,12 @@ Matrix randomized_axes(ConstMatView x, const std::vector<float>& mean, size_t k,
 
 // Exact top-k axes by block Krylov on the implicit covariance (block_krylov.hpp), converged to
 // a verified residual. Returns false (after at most kPcaKrylovMaxProducts passes) when it did
-// not converge; the caller then uses the covariance.
+// not converge; the caller then uses the covariance. The total sum of squares comes from
+// column_mean's pass.
 bool implicit_axes(ConstMatView x, const std::vector<float>& mean, size_t k,
-                   const PcaOptions& options, int threads, Matrix* axes, double* total_ss,
-                   size_t* products) {
+                   const PcaOptions& options, int threads, Matrix* axes, size_t* products) {
     const size_t d = x.cols();
-    CentredGramProduct gram(x, mean, threads);
+    CentredGramProduct gram(x, mean, threads, false);
     BlockKrylovOptions ko;
     ko.rank = k;
     ko.block = pca_krylov_block(k);
@@ -475,7 +524,6 @@ bool implicit_axes(ConstMatView x, const std::vector<float>& mean, size_t k,
         d, [&](ConstMatView q, MatrixD& z) { gram(q, z); }, ko);
     *products = res.products;
     if (!res.converged) return false;
-    *total_ss = gram.total_ss();
     *axes = axes_from_columns(res.v);
     return true;
 }
@@ -535,14 +583,15 @@ Matrix pca_fit_transform(ConstMatView x, const PcaOptions& options, PcaModel* mo
     require(options.power_iterations >= -1,
             "PCA: power_iterations must be -1 (auto) or >= 0, got {}", options.power_iterations);
     PcaModel m;
-    m.mean = column_mean(x, threads);
     m.solver_used = choose_solver(options, n, d);
+    if (m.solver_used == PcaSolver::exact) m.exact_method_used = choose_exact_method(options, n, d);
+    const bool implicit =
+        m.solver_used == PcaSolver::exact && m.exact_method_used == PcaExactMethod::implicit;
     double total_ss = 0;
+    m.mean = column_mean(x, threads, implicit ? &total_ss : nullptr);
     if (m.solver_used == PcaSolver::exact) {
-        m.exact_method_used = choose_exact_method(options, n, d);
-        if (m.exact_method_used == PcaExactMethod::implicit &&
-            !implicit_axes(x, m.mean, k, options, threads, &m.components, &total_ss,
-                           &m.krylov_products))
+        if (implicit &&
+            !implicit_axes(x, m.mean, k, options, threads, &m.components, &m.krylov_products))
             m.exact_method_used = PcaExactMethod::covariance;  // not converged: fall back
         if (m.exact_method_used == PcaExactMethod::covariance)
             m.components = exact_axes(x, m.mean, k, threads, &total_ss);
