@@ -25,12 +25,12 @@ constexpr size_t kGemmSumMaxK = 4;
 // is added into every member's tile, which stays in L1 (acc_cols × 64 floats).
 constexpr size_t kSumTile = 64;
 
-// First index of the smallest cm[j] − 2·dm[j] over j < k (scikit-learn's strict `<`).
-inline int32_t nearest(const float* cm, const float* dm, size_t k) {
+// First index of the smallest cm[j] − 2·dm[j·stride] over j < k (scikit-learn's strict `<`).
+inline int32_t nearest(const float* cm, const float* dm, size_t k, size_t stride) {
     float best = cm[0] - 2.0f * dm[0];
     int32_t label = 0;
     for (size_t j = 1; j < k; ++j) {
-        const float v = cm[j] - 2.0f * dm[j];
+        const float v = cm[j] - 2.0f * dm[j * stride];
         if (v < best) {
             best = v;
             label = static_cast<int32_t>(j);
@@ -121,7 +121,7 @@ PassResult lloyd_pass(ConstMatView x, std::span<const double> x_norms, ConstMatV
         double* psum = part.data() + c * per_chunk;  // acc_cols×d
         double* pcount = psum + acc_cols * d;        // acc_cols
         double* pscore = pcount + acc_cols;          // n_members
-        Matrix dot(kBlockRows, cols);
+        Matrix dot(cols, kBlockRows);                // x·c of one block, transposed
         Matrix onehot(gemm_sums ? kBlockRows : 0, acc_cols);
         Matrix block_sum(gemm_sums ? acc_cols : 0, d);  // float sums of one block's rows
         std::vector<int32_t> dest(gemm_sums ? 0 : kBlockRows * n_members);  // bn×members
@@ -130,24 +130,25 @@ PassResult lloyd_pass(ConstMatView x, std::span<const double> x_norms, ConstMatV
         for (size_t b0 = c * crows; b0 < end; b0 += kBlockRows) {
             const size_t b1 = std::min(end, b0 + kBlockRows), bn = b1 - b0;
             ConstMatView xb = x.row_range(b0, b1);
-            MatView dv(dot.data(), bn, cols);
-            blas::gemm(Trans::N, Trans::T, 1.0f, xb, stacked, 0.0f, dv);  // bn×cols = xb·Cᵀ
+            // cols×bn = C·xbᵀ (the same products as xb·Cᵀ; measured a few % faster).
+            MatView dv(dot.data(), cols, bn);
+            blas::gemm(Trans::N, Trans::T, 1.0f, stacked, xb, 0.0f, dv);
             if (gemm_sums) std::fill(onehot.data(), onehot.data() + bn * acc_cols, 0.0f);
             for (size_t i = 0; i < bn; ++i) {
-                const float* drow = dv.row(i).data();
+                const float* drow = dot.data() + i;
                 for (size_t m = 0; m < n_members; ++m) {
-                    const float* dm = drow + m * k;
+                    const float* dm = drow + m * k * bn;
                     const float* cm = cn_f.data() + m * k;
                     int32_t label;
                     if (members[m].assign) {
-                        label = nearest(cm, dm, k);
+                        label = nearest(cm, dm, k, bn);
                         members[m].labels[b0 + i] = label;
                     } else {
                         label = members[m].labels[b0 + i];
                     }
                     const auto l = static_cast<size_t>(label);
-                    pscore[m] += std::max(
-                        0.0, x_norms[b0 + i] + cn_d[m * k + l] - 2.0 * static_cast<double>(dm[l]));
+                    pscore[m] += std::max(0.0, x_norms[b0 + i] + cn_d[m * k + l] -
+                                                   2.0 * static_cast<double>(dm[l * bn]));
                     if (acc_col[m] == kNone) {
                         if (!gemm_sums) dest[i * n_members + m] = -1;
                         continue;
