@@ -38,6 +38,12 @@ BlockKrylovResult block_krylov_top_eigen(size_t n, const GramProduct& product,
     MatrixD block(n, r);
     Rng rng(options.seed);
     for (size_t i = 0; i < block.size(); ++i) block.data()[i] = rng.normal();
+    if (!options.start_row_scale.empty()) {
+        require(options.start_row_scale.size() == n, "internal: start_row_scale has {} of {}",
+                options.start_row_scale.size(), n);
+        for (size_t i = 0; i < n; ++i)
+            for (size_t j = 0; j < r; ++j) block(i, j) *= options.start_row_scale[i];
+    }
     block = orthonormalize_columns(block);
 
     BlockKrylovResult out;
@@ -66,6 +72,10 @@ BlockKrylovResult block_krylov_top_eigen(size_t n, const GramProduct& product,
         const auto lm = static_cast<lapack_int>(m);
         lapack_int info = LAPACKE_dsygv(LAPACK_ROW_MAJOR, 1, 'V', 'U', lm, h.data(), lm, g.data(),
                                         lm, theta.data());
+        // info > m: KᵀK is not positive definite, i.e. the new block was numerically dependent
+        // on K (the space is exhausted in some directions). Report non-convergence with the
+        // previous step's pairs; the caller has a fallback.
+        if (info > 0 && info > static_cast<lapack_int>(m)) break;
         require(info == 0, "LAPACK dsygv failed (info {}) on a {}x{} Rayleigh-Ritz problem", info,
                 m, m);
         // Top k (theta ascending): w_j = column m−1−j of h, KᵀK-normalised so ‖K·w_j‖ = 1.
@@ -109,8 +119,8 @@ BlockKrylovResult block_krylov_top_eigen(size_t n, const GramProduct& product,
         project_out(kb, m, block);  // directions QR invented for (near-)zero columns
         block = orthonormalize_columns(block);
     }
-    // When K spans all of R^n the Rayleigh–Ritz pairs are exact (up to the products' rounding).
-    out.converged = max_steps * r == n && out.products == max_steps;
+    // Not converged (also when K spans all of R^n but the products' rounding keeps the residual
+    // above the tolerance): the caller falls back.
     return out;
 }
 

@@ -31,6 +31,10 @@ struct BlockKrylovOptions {
     // keeps eigenvector errors at the float32 level that the covariance path has (see pca.hpp).
     double tolerance = 1e-6;
     uint64_t seed = 0;  // the random start block (n×b standard normals from Rng(seed))
+    // Optional (empty = none), n entries: row i of the random start block is multiplied by
+    // start_row_scale[i]. PCA passes √diag(C) (column standard deviations), which tilts the start
+    // towards high-variance coordinates; still random, so no direction is missed.
+    std::vector<double> start_row_scale;
 };
 
 struct BlockKrylovResult {

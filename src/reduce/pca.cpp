@@ -154,7 +154,8 @@ __attribute__((target("avx2,fma"))) void row_moments_avx2(const float* r, const 
 // form Σ(x − s)² − (Σx − n·s)²/n with s = row 0 (x − s exact in double; the shift keeps the
 // cancellation at the scale of the spread, not of the offsets), so the implicit method needs no
 // extra read of X for the total variance.
-std::vector<float> column_mean(ConstMatView x, int threads, double* total_ss = nullptr) {
+std::vector<float> column_mean(ConstMatView x, int threads, double* total_ss = nullptr,
+                               std::vector<double>* column_ss = nullptr) {
     const size_t n = x.rows(), d = x.cols();
     Blocks blocks(n, 1024);
     std::vector<double> partial(blocks.count * d, 0.0);
@@ -198,7 +199,9 @@ std::vector<float> column_mean(ConstMatView x, int threads, double* total_ss = n
             double sq = 0;
             for (size_t b = 0; b < blocks.count; ++b) sq += partial_sq[b * d + j];
             const double e = sum[j] - nd * shift[j];
-            *total_ss += std::max(0.0, sq - e * e / nd);
+            const double ss = std::max(0.0, sq - e * e / nd);
+            *total_ss += ss;
+            if (column_ss != nullptr) column_ss->push_back(ss);
         }
     }
     return mean;
@@ -533,8 +536,9 @@ Matrix randomized_axes(ConstMatView x, const std::vector<float>& mean, size_t k,
 // a verified residual. Returns false (after at most kPcaKrylovMaxProducts passes) when it did
 // not converge; the caller then uses the covariance. The total sum of squares comes from
 // column_mean's pass.
-bool implicit_axes(ConstMatView x, const std::vector<float>& mean, size_t k,
-                   const PcaOptions& options, int threads, Matrix* axes, size_t* products) {
+bool implicit_axes(ConstMatView x, const std::vector<float>& mean,
+                   const std::vector<double>& column_ss, size_t k, const PcaOptions& options,
+                   int threads, Matrix* axes, size_t* products) {
     const size_t d = x.cols();
     CentredGramProduct gram(x, mean, threads, false);
     BlockKrylovOptions ko;
@@ -543,6 +547,12 @@ bool implicit_axes(ConstMatView x, const std::vector<float>& mean, size_t k,
     ko.max_products = kPcaKrylovMaxProducts;
     ko.tolerance = kPcaKrylovTolerance;
     ko.seed = options.seed;
+    // Start tilted towards high-variance columns (√ss_j), floored at 10% of the mean so that
+    // constant columns still get random weight and the start spans every coordinate.
+    double mean_ss = 0;
+    for (double v : column_ss) mean_ss += v / static_cast<double>(d);
+    ko.start_row_scale.resize(d);
+    for (size_t j = 0; j < d; ++j) ko.start_row_scale[j] = std::sqrt(column_ss[j] + 0.01 * mean_ss);
     BlockKrylovResult res = block_krylov_top_eigen(
         d, [&](ConstMatView q, MatrixD& z) { gram(q, z); }, ko);
     *products = res.products;
@@ -611,10 +621,11 @@ Matrix pca_fit_transform(ConstMatView x, const PcaOptions& options, PcaModel* mo
     const bool implicit =
         m.solver_used == PcaSolver::exact && m.exact_method_used == PcaExactMethod::implicit;
     double total_ss = 0;
-    m.mean = column_mean(x, threads, implicit ? &total_ss : nullptr);
+    std::vector<double> column_ss;
+    m.mean = column_mean(x, threads, implicit ? &total_ss : nullptr, &column_ss);
     if (m.solver_used == PcaSolver::exact) {
-        if (implicit &&
-            !implicit_axes(x, m.mean, k, options, threads, &m.components, &m.krylov_products))
+        if (implicit && !implicit_axes(x, m.mean, column_ss, k, options, threads, &m.components,
+                                       &m.krylov_products))
             m.exact_method_used = PcaExactMethod::covariance;  // not converged: fall back
         if (m.exact_method_used == PcaExactMethod::covariance)
             m.components = exact_axes(x, m.mean, k, threads, &total_ss);

@@ -13,12 +13,14 @@
 //    fallback; linalg/randomized_svd.hpp); when d > n the n×n Gram matrix Xc·Xcᵀ instead.
 //    `implicit` never forms C: block Krylov (linalg/block_krylov.hpp) applies C as one fused pass
 //    over X per product (centre on the fly, Y = Xc_b·Q, Z += Xc_bᵀ·Y, an AVX2 register-tiled
-//    kernel for b ∈ {8, 16, 24, 32}), 4·N·d·b flops against the covariance's N·d², and stops
+//    kernel for b ∈ {8, 16, 24, 32}), 4·N·d·b flops against the covariance's N·d², from a random
+//    start whose rows are scaled by the column standard deviations (from the mean pass), and stops
 //    when every wanted Ritz pair has ‖C·v − θ·v‖ ≤ 1e-6·θ₁ (checked, no extra pass); if that
 //    takes more than kPcaKrylovMaxProducts passes it falls back to `covariance`. Neither is an
 //    approximation: the only error is float32 rounding, like sklearn's float32 SVD. Measured on
-//    25,000 × 768 (bench synthetic) against the float64 SVD: scores within 8.2e-7 (covariance)
-//    and 1.6e-6 (implicit, 5 passes for k = 2, 6 for k = 10) of the column scale.
+//    25,000 × 768 (bench synthetic) against the float64 SVD: scores within 8.2e-7 / 9.4e-7
+//    (covariance, k = 2 / 10) and 8.7e-7 / 1.3e-6 (implicit, 4 passes for k = 2, 6 for k = 10)
+//    of the column scale.
 //  - randomized: subspace iteration on XcᵀXc (linalg/randomized_svd.hpp), one fused pass over X
 //    per power iteration (power_iterations + 2 passes, sklearn's randomized_svd makes
 //    2·power_iterations + 2), never forming d×d; for wide data such as 25,000 × 50,257 logits.
@@ -47,7 +49,8 @@ const char* to_string(PcaExactMethod method);
 // multiple of 8), the pass budget before falling back to the covariance (the wasted passes then
 // cost 10·4·b·1.5 ≈ 0.6·d flops per row for k = 2 at d = 768, i.e. a fallback costs ~1.6× the
 // covariance alone), and the relative residual each wanted pair must reach: the float32 products
-// leave a floor near 1e-7 (measured: 7e-8 – 1.2e-7 after 5–6 passes), 1e-6 sits safely above it.
+// leave a floor near 1e-7 (measured: 7e-8 – 1.2e-7 after 5–6 passes), 1e-6 sits safely above it
+// (the residual falls ~50× per pass here, so a tighter tolerance would cost about one pass).
 inline size_t pca_krylov_block(size_t k) {
     return (k + 6 + 7) / 8 * 8;
 }
@@ -55,10 +58,11 @@ inline constexpr size_t kPcaKrylovMaxProducts = 10;
 inline constexpr double kPcaKrylovTolerance = 1e-6;
 // Cost model of PcaExactMethod::automatic, in flops per n·d: covariance min(n, d) (SYRK, or the
 // Gram matrix when d > n), implicit expected passes × 4·b × penalty, implicit chosen when
-// cheaper. Measured, one thread, 25,000 × 768: k = 2 (b = 8, 5 passes) implicit 0.113 s vs
-// covariance 0.205 s; k = 10 (b = 16, 6 passes) 0.18 s vs 0.215 s; k = 50 (b = 56, no kernel,
-// OpenBLAS sgemm) 0.51 s vs 0.26 s. Time per flop of the implicit passes is ~1.5× SYRK's with
-// the kernel (~3× with sgemm at other widths, or without AVX2): penalty 1.5 (3 without kernel).
+// cheaper. Measured, one thread, 25,000 × 768 (a shared, loaded machine): k = 2 (b = 8, 4
+// passes) implicit 0.067 s vs covariance 0.20 s; k = 10 (b = 16, 6 passes) 0.135 s vs 0.21 s;
+// k = 50 (b = 56, no kernel, OpenBLAS sgemm) 0.47 s vs 0.26 s. Per flop the implicit passes
+// take ~1.1× (b = 8) to 1.4× (b = 16) SYRK's time with the kernel, ~3× with sgemm at other
+// widths or without AVX2: penalty 1.5 (3 without the kernel).
 // So at d = 768: implicit for k ≤ 10 (6·64·1.5 = 576 < 768), covariance for k ≥ 11 (b = 24).
 inline constexpr double kPcaKrylovExpectedProducts = 6;
 inline constexpr double kPcaKrylovFlopPenalty = 1.5;

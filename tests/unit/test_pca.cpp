@@ -411,12 +411,18 @@ TEST(PcaProperties, AutomaticSolverRule) {
 TEST(PcaProperties, ConstantColumnsAndZeroVariance) {
     Matrix x = synthetic(200, 10, 2, 22);
     for (size_t i = 0; i < x.rows(); ++i) x(i, 3) = 7.25f;
-    PcaOptions o;
-    o.components = 3;
-    PcaModel m = pca_fit(x, o);
     PcaModel ref = reference::pca_fit(x, 3);
-    for (size_t j = 0; j < 3; ++j) EXPECT_NEAR(m.components(j, 3), 0.0f, 1e-6);
-    EXPECT_NEAR(m.total_variance, ref.total_variance, 1e-6 * ref.total_variance);
+    for (PcaExactMethod method : {PcaExactMethod::covariance, PcaExactMethod::implicit}) {
+        SCOPED_TRACE(to_string(method));
+        PcaOptions o;
+        o.components = 3;
+        o.solver = PcaSolver::exact;
+        o.exact_method = method;
+        PcaModel m = pca_fit(x, o);
+        for (size_t j = 0; j < 3; ++j) EXPECT_NEAR(m.components(j, 3), 0.0f, 1e-6);
+        EXPECT_NEAR(m.total_variance, ref.total_variance, 1e-6 * ref.total_variance);
+        EXPECT_TRUE(test::all_close(m.explained_variance, ref.explained_variance, 0, 1e-5));
+    }
 }
 
 // ---- errors ---------------------------------------------------------------------------------
