@@ -6,6 +6,7 @@
 #include "apps/common.hpp"
 #include "apps/summary.hpp"
 #include "cluster/kmeans.hpp"
+#include "core/progress.hpp"
 
 namespace promptlens::cli {
 namespace {
@@ -31,7 +32,11 @@ void run_cluster(const ClusterOptions& o) {
     k.algorithm = o.algorithm == "elkan" ? KMeansAlgorithm::elkan : KMeansAlgorithm::lloyd;
     k.seed = o.seed;
     k.threads = o.threads;
+    Progress progress(fmt::format("KMeans k={}, {} restarts", o.clusters, o.n_init), k.max_iter,
+                      "steps");
+    k.progress = progress.callback();
     KMeansResult r = kmeans_fit(x, k);
+    progress.finish();
     ClusterSummary s = summarize_clusters(labels, r.labels, o.clusters);
     fmt::print("KMeans k={} on {} x {}{}: inertia {:.7g}, {} iterations{}\n", o.clusters, x.rows(),
                x.cols(), o.scale ? " (scaled)" : "", r.inertia, r.iterations,

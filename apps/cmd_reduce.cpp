@@ -7,6 +7,7 @@
 #include "cluster/kmeans.hpp"
 #include "core/error.hpp"
 #include "core/npy.hpp"
+#include "core/progress.hpp"
 #include "reduce/pca.hpp"
 
 namespace promptlens::cli {
@@ -53,7 +54,11 @@ void run_reduce(const ReduceOptions& o) {
         k.algorithm = o.algorithm == "elkan" ? KMeansAlgorithm::elkan : KMeansAlgorithm::lloyd;
         k.seed = o.seed;
         k.threads = o.threads;
+        Progress progress(fmt::format("KMeans k={}, {} restarts", o.clusters, o.n_init), k.max_iter,
+                          "steps");
+        k.progress = progress.callback();
         KMeansResult r = kmeans_fit(x, k);
+        progress.finish();
         y = kmeans_transform(r.centers, x, o.threads);
         fmt::print("KMeans (k={}, {} x {}{}): inertia {:.7g}, {} iterations{}\n", o.clusters,
                    x.rows(), x.cols(), o.scale ? ", scaled" : "", r.inertia, r.iterations,

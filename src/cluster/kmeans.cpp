@@ -168,10 +168,11 @@ KMeansResult run_restarts(const Centred& data, const std::vector<Matrix>& initia
         for (const Matrix& init : initial) {
             runs.push_back(kmeans_detail::elkan_run(data.x.view(), init.view(), o.max_iter,
                                                     data.tol, o.threads));
+            if (o.progress) o.progress(runs.size(), initial.size());
         }
     } else {
         runs = kmeans_detail::lloyd_batch(data.x.view(), data.norms, initial, o.max_iter, data.tol,
-                                          o.threads);
+                                          o.threads, o.progress);
     }
     // The lowest inertia wins; the first restart on ties.
     size_t best = 0;

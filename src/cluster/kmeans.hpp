@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/matrix.hpp"
+#include "core/progress.hpp"
 #include "core/rng.hpp"
 
 namespace promptlens {
@@ -33,6 +34,9 @@ struct KMeansOptions {
     KMeansAlgorithm algorithm = KMeansAlgorithm::lloyd;
     uint64_t seed = 0;  // restart r seeds k-means++ with Rng(seed, r)
     int threads = 1;    // 0 = all hardware threads; results do not depend on it
+    // Called after each Lloyd pass (all live restarts together) with (pass, max_iter), or with
+    // (restarts done, n_init) for Elkan, which runs restarts one at a time. Empty: silent.
+    ProgressCallback progress;
 };
 
 struct KMeansResult {

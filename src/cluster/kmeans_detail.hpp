@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/matrix.hpp"
+#include "core/progress.hpp"
 #include "core/rng.hpp"
 
 namespace promptlens::kmeans_detail {
@@ -90,7 +91,7 @@ struct Run {
 // x is N×d, x_norms its squared row norms. `tol` is absolute (already scaled).
 std::vector<Run> lloyd_batch(ConstMatView x, std::span<const double> x_norms,
                              const std::vector<Matrix>& initial, size_t max_iter, double tol,
-                             int threads);
+                             int threads, const ProgressCallback& progress = {});
 Run elkan_run(ConstMatView x, ConstMatView initial, size_t max_iter, double tol, int threads);
 
 // Greedy k-means++ for several restarts at once (one GEMM pass per step for all of them);

@@ -203,7 +203,7 @@ Matrix stack_centers(const std::vector<Run>& runs, std::span<const size_t> live,
 
 std::vector<Run> lloyd_batch(ConstMatView x, std::span<const double> x_norms,
                              const std::vector<Matrix>& initial, size_t max_iter, double tol,
-                             int threads) {
+                             int threads, const ProgressCallback& progress) {
     const size_t n = x.rows(), d = x.cols(), n_runs = initial.size();
     require(n_runs > 0, "internal: lloyd_batch without restarts");
     const size_t k = initial[0].rows();
@@ -214,7 +214,7 @@ std::vector<Run> lloyd_batch(ConstMatView x, std::span<const double> x_norms,
         runs[r].centers = initial[r];
         runs[r].labels.assign(n, 0);
     }
-    for (;;) {
+    for (size_t pass_no = 1;; ++pass_no) {
         std::vector<size_t> live;
         for (size_t r = 0; r < n_runs; ++r)
             if (!done[r]) live.push_back(r);
@@ -246,6 +246,7 @@ std::vector<Run> lloyd_batch(ConstMatView x, std::span<const double> x_norms,
             if (run.converged || run.iterations >= max_iter) done[live[j]] = true;
             old = run.labels;
         }
+        if (progress) progress(pass_no, max_iter);
     }
     // Final pass over all restarts: the E-step for those that did not stop on stable labels (so
     // labels match the returned centres), and every restart's inertia by the GEMM formula.

@@ -50,6 +50,14 @@ void Progress::update(size_t done, const std::string& note) {
     draw(false);
 }
 
+void Progress::update(size_t done, size_t total) {
+    {
+        std::lock_guard lock(mutex_);
+        total_ = total;
+    }
+    update(done);
+}
+
 void Progress::finish() {
     std::lock_guard lock(mutex_);
     if (finished_) return;

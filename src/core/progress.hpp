@@ -28,10 +28,11 @@ class Progress {
 
     // Sets the number of finished items, with an optional note ("inertia 1.2e7"). Thread-safe.
     void update(size_t done, const std::string& note = "");
+    void update(size_t done, size_t total);
     void finish();
-    // A callback for algorithms that forwards to update().
+    // A callback for algorithms that forwards to update(); it also takes their total.
     ProgressCallback callback() {
-        return [this](size_t done, size_t) { update(done); };
+        return [this](size_t done, size_t total) { update(done, total); };
     }
 
   private:
