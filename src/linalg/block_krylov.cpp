@@ -11,20 +11,6 @@
 
 namespace promptlens {
 
-namespace {
-
-// b ← b − K·(Kᵀ·b) for the first `m` columns of K (n×m_max).
-void project_out(const MatrixD& kbasis, size_t m, MatrixD& b) {
-    if (m == 0) return;
-    const size_t n = kbasis.rows(), r = b.cols();
-    MatrixView<const double> k(kbasis.data(), n, m, kbasis.cols());
-    MatrixD coef(m, r);
-    blas::gemm(Trans::T, Trans::N, 1.0, k, b.view(), 0.0, coef.view());
-    blas::gemm(Trans::N, Trans::N, -1.0, k, coef.view(), 1.0, b.view());
-}
-
-}  // namespace
-
 BlockKrylovResult block_krylov_top_eigen(size_t n, const GramProduct& product,
                                          const BlockKrylovOptions& options) {
     const size_t k = options.rank;

@@ -94,9 +94,6 @@ RandomizedSvdResult randomized_top_right_singular(size_t n, const GramProduct& g
 
 namespace promptlens {
 
-namespace {
-
-// b ← b − K·(Kᵀ·b) for the first `m` columns of K (n×m_max).
 void project_out(const MatrixD& kbasis, size_t m, MatrixD& b) {
     if (m == 0) return;
     const size_t n = kbasis.rows(), r = b.cols();
@@ -105,8 +102,6 @@ void project_out(const MatrixD& kbasis, size_t m, MatrixD& b) {
     blas::gemm(Trans::T, Trans::N, 1.0, k, b.view(), 0.0, coef.view());
     blas::gemm(Trans::N, Trans::N, -1.0, k, coef.view(), 1.0, b.view());
 }
-
-}  // namespace
 
 SymmetricEigen psd_eigen_top(const MatrixD& c, size_t k, size_t* iterations) {
     const size_t n = c.rows();

@@ -56,4 +56,8 @@ void syrk_upper_accumulate(ConstMatView a, MatView c);
 // dorgqr): the thin Q, m×r. Rank-deficient input still yields orthonormal columns.
 MatrixD orthonormalize_columns(const MatrixD& a);
 
+// b ← b − K·(Kᵀ·b) for the first `m` columns of K (n×m_max, orthonormal columns): removes from
+// b's columns their components in span(K) (block Gram–Schmidt step).
+void project_out(const MatrixD& kbasis, size_t m, MatrixD& b);
+
 }  // namespace promptlens
