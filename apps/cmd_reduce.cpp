@@ -15,11 +15,10 @@ namespace {
 
 struct ReduceOptions {
     std::string method = "pca";
-    std::string features, out, solver = "auto", assignments;
+    std::string features, out, solver = "auto";
     bool scale = false;
     size_t components = 2;
-    size_t clusters = 2, n_init = 10, max_iter = 300;
-    std::string algorithm = "lloyd";
+    KMeansFlags kmeans;
     uint64_t seed = 0;
     int threads = 0;
 };
@@ -47,27 +46,9 @@ void run_reduce(const ReduceOptions& o) {
                    model.solver_used == PcaSolver::exact ? "exact" : "randomized", x.rows(),
                    x.cols(), o.scale ? ", scaled" : "", ratios, total);
     } else {
-        KMeansOptions k;
-        k.clusters = o.clusters;
-        k.n_init = o.n_init;
-        k.max_iter = o.max_iter;
-        k.algorithm = o.algorithm == "elkan" ? KMeansAlgorithm::elkan : KMeansAlgorithm::lloyd;
-        k.seed = o.seed;
-        k.threads = o.threads;
-        Progress progress(fmt::format("KMeans k={}, {} restarts", o.clusters, o.n_init), k.max_iter,
-                          "steps");
-        k.progress = progress.callback();
-        KMeansResult r = kmeans_fit(x, k);
-        progress.finish();
+        KMeansResult r = run_kmeans(x, o.kmeans, o.seed, o.threads);
         y = kmeans_transform(r.centers, x, o.threads);
-        fmt::print("KMeans (k={}, {} x {}{}): inertia {:.7g}, {} iterations{}\n", o.clusters,
-                   x.rows(), x.cols(), o.scale ? ", scaled" : "", r.inertia, r.iterations,
-                   r.converged ? "" : " (did not converge: raise --max-iter)");
-        if (!o.assignments.empty()) {
-            std::string text;
-            for (int32_t c : r.labels) text += fmt::format("{}\n", c);
-            save_text(o.assignments, text);
-        }
+        fmt::print("{}\n", describe_kmeans(r, x, o.scale));
     }
     write_npy(o.out, y);
     fmt::print("wrote {} ({} x {} float32)\n", o.out, y.rows(), y.cols());
@@ -92,24 +73,11 @@ void setup_reduce(CLI::App& app) {
         ->capture_default_str()
         ->check(CLI::PositiveNumber);
     sub->add_option("--solver", o->solver,
-                    "PCA: auto, exact (covariance eigen-decomposition) or randomized (for very "
-                    "wide features, e.g. logits)")
+                    "PCA: auto, exact (converged eigenvectors of the covariance) or randomized "
+                    "(subspace iteration, for very wide features such as logits)")
         ->capture_default_str()
         ->check(CLI::IsMember({"auto", "exact", "randomized"}));
-    sub->add_option("--clusters", o->clusters, "KMeans: number of clusters")
-        ->capture_default_str()
-        ->check(CLI::PositiveNumber);
-    sub->add_option("--n-init", o->n_init, "KMeans: restarts (k-means++ seeds); best inertia wins")
-        ->capture_default_str()
-        ->check(CLI::PositiveNumber);
-    sub->add_option("--max-iter", o->max_iter, "KMeans: iterations per restart")
-        ->capture_default_str()
-        ->check(CLI::PositiveNumber);
-    sub->add_option("--algorithm", o->algorithm, "KMeans: lloyd or elkan (same result)")
-        ->capture_default_str()
-        ->check(CLI::IsMember({"lloyd", "elkan"}));
-    sub->add_option("--assignments", o->assignments,
-                    "KMeans: also write each row's cluster, one per line");
+    add_kmeans_options(sub, o->kmeans, "KMeans: ");
     add_seed_option(sub, o->seed);
     add_threads_option(sub, o->threads);
     sub->callback([o] { run_reduce(*o); });

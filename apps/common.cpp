@@ -4,6 +4,7 @@
 #include "core/delimited.hpp"
 #include "core/error.hpp"
 #include "core/parallel.hpp"
+#include "core/progress.hpp"
 #include "reduce/scaler.hpp"
 
 namespace promptlens::cli {
@@ -33,6 +34,55 @@ void add_threads_option(CLI::App* app, int& threads) {
 void add_seed_option(CLI::App* app, uint64_t& seed) {
     app->add_option("--seed", seed, "Random seed: the same seed gives the same result")
         ->capture_default_str();
+}
+
+void add_kmeans_options(CLI::App* app, KMeansFlags& f, const std::string& prefix) {
+    app->add_option("--clusters", f.clusters, prefix + "number of clusters K")
+        ->capture_default_str()
+        ->check(CLI::PositiveNumber);
+    app->add_option("--n-init", f.n_init, prefix + "restarts (k-means++ seeds); best inertia wins")
+        ->capture_default_str()
+        ->check(CLI::PositiveNumber);
+    app->add_option("--max-iter", f.max_iter, prefix + "iterations per restart")
+        ->capture_default_str()
+        ->check(CLI::PositiveNumber);
+    app->add_option("--tol", f.tol,
+                    prefix + "convergence: squared centre shift relative to the mean variance")
+        ->capture_default_str()
+        ->check(CLI::NonNegativeNumber);
+    app->add_option("--algorithm", f.algorithm, prefix + "lloyd or elkan (same result)")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"lloyd", "elkan"}));
+    app->add_option("--assignments", f.assignments,
+                    prefix + "also write each row's cluster to this file, one per line");
+}
+
+KMeansResult run_kmeans(ConstMatView x, const KMeansFlags& f, uint64_t seed, int threads) {
+    KMeansOptions k;
+    k.clusters = f.clusters;
+    k.n_init = f.n_init;
+    k.max_iter = f.max_iter;
+    k.tol = f.tol;
+    k.algorithm = f.algorithm == "elkan" ? KMeansAlgorithm::elkan : KMeansAlgorithm::lloyd;
+    k.seed = seed;
+    k.threads = threads;
+    Progress progress(fmt::format("KMeans k={}, {} restarts", f.clusters, f.n_init), f.max_iter,
+                      "steps");
+    k.progress = progress.callback();
+    KMeansResult r = kmeans_fit(x, k);
+    progress.finish();
+    if (!f.assignments.empty()) {
+        std::string text;
+        for (int32_t c : r.labels) text += fmt::format("{}\n", c);
+        save_text(f.assignments, text);
+    }
+    return r;
+}
+
+std::string describe_kmeans(const KMeansResult& r, ConstMatView x, bool scaled) {
+    return fmt::format("KMeans k={} on {} x {}{}: inertia {:.7g}, {} iterations{}",
+                       r.centers.rows(), x.rows(), x.cols(), scaled ? " (scaled)" : "", r.inertia,
+                       r.iterations, r.converged ? "" : " (did not converge: raise --max-iter)");
 }
 
 void save_text(const std::string& path, const std::string& text) {

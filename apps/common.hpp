@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "cluster/kmeans.hpp"
 #include "core/labels.hpp"
 #include "core/matrix.hpp"
 
@@ -20,6 +21,21 @@ Labels load_labels(const std::string& path, size_t rows, const std::string& feat
 // --threads and --seed, with the same meaning everywhere.
 void add_threads_option(CLI::App* app, int& threads);
 void add_seed_option(CLI::App* app, uint64_t& seed);
+
+// The KMeans flags shared by `cluster` and `reduce --method kmeans`.
+struct KMeansFlags {
+    size_t clusters = 2, n_init = 10, max_iter = 300;
+    double tol = 1e-4;
+    std::string algorithm = "lloyd";
+    std::string assignments;  // when set, each row's cluster is written there, one per line
+};
+// `prefix` starts each help text ("KMeans: " where other methods share the subcommand).
+void add_kmeans_options(CLI::App* app, KMeansFlags& flags, const std::string& prefix = "");
+// KMeans with progress on stderr; writes flags.assignments when it is set.
+KMeansResult run_kmeans(ConstMatView x, const KMeansFlags& flags, uint64_t seed, int threads);
+
+// One line: "KMeans k=2 on 1797 x 64 (scaled): inertia ..., 12 iterations".
+std::string describe_kmeans(const KMeansResult& r, ConstMatView x, bool scaled);
 
 // Writes text atomically, creating parent directories.
 void save_text(const std::string& path, const std::string& text);
