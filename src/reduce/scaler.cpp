@@ -9,7 +9,30 @@
 namespace promptlens {
 namespace {
 constexpr size_t kRowBlock = 1024;
+
+// Row kernels, compiled for AVX2 and for baseline x86-64 and picked at load time (the binary
+// stays generic). Each column accumulates its rows in order, so every version gives the same bits.
+#define PROMPTLENS_CLONES __attribute__((target_clones("avx2", "default")))
+
+PROMPTLENS_CLONES void add_row(const float* r, double* acc, size_t d) {
+    for (size_t j = 0; j < d; ++j) acc[j] += r[j];
 }
+
+PROMPTLENS_CLONES void add_squared_deviation(const float* r, const double* mean, double* acc,
+                                             size_t d) {
+    for (size_t j = 0; j < d; ++j) {
+        const double c = r[j] - mean[j];
+        acc[j] += c * c;
+    }
+}
+
+// out may alias r.
+PROMPTLENS_CLONES void scale_row(const float* r, const float* mean, const float* inv, float* out,
+                                 size_t d) {
+    for (size_t j = 0; j < d; ++j) out[j] = (r[j] - mean[j]) * inv[j];
+}
+
+}  // namespace
 
 StandardScaler StandardScaler::fit(ConstMatView x, int threads) {
     const size_t n = x.rows(), d = x.cols();
@@ -20,8 +43,7 @@ StandardScaler StandardScaler::fit(ConstMatView x, int threads) {
     parallel_for(blocks, threads, [&](size_t b) {
         double* acc = &partial[b * d];
         for (size_t i = b * kRowBlock; i < std::min(n, (b + 1) * kRowBlock); ++i) {
-            auto r = x.row(i);
-            for (size_t j = 0; j < d; ++j) acc[j] += r[j];
+            add_row(x.row(i).data(), acc, d);
         }
     });
     StandardScaler s;
@@ -34,11 +56,7 @@ StandardScaler StandardScaler::fit(ConstMatView x, int threads) {
     parallel_for(blocks, threads, [&](size_t b) {
         double* acc = &partial[b * d];
         for (size_t i = b * kRowBlock; i < std::min(n, (b + 1) * kRowBlock); ++i) {
-            auto r = x.row(i);
-            for (size_t j = 0; j < d; ++j) {
-                double c = r[j] - s.mean[j];
-                acc[j] += c * c;
-            }
+            add_squared_deviation(x.row(i).data(), s.mean.data(), acc, d);
         }
     });
     s.scale.assign(d, 0.0);
@@ -56,25 +74,33 @@ StandardScaler StandardScaler::fit(ConstMatView x, int threads) {
     return s;
 }
 
-void StandardScaler::transform_inplace(MatView x, int threads) const {
+namespace {
+
+// out = (x - mean) / scale row by row; out may be x itself.
+void scale_rows(const StandardScaler& s, ConstMatView x, MatView out, int threads) {
     const size_t n = x.rows(), d = x.cols();
-    require(d == mean.size(), "StandardScaler: fitted on {} columns, got {}", mean.size(), d);
+    require(d == s.mean.size(), "StandardScaler: fitted on {} columns, got {}", s.mean.size(), d);
     std::vector<float> m(d), inv(d);
     for (size_t j = 0; j < d; ++j) {
-        m[j] = static_cast<float>(mean[j]);
-        inv[j] = static_cast<float>(1.0 / scale[j]);
+        m[j] = static_cast<float>(s.mean[j]);
+        inv[j] = static_cast<float>(1.0 / s.scale[j]);
     }
     parallel_for(chunk_count(n, kRowBlock), threads, [&](size_t b) {
         for (size_t i = b * kRowBlock; i < std::min(n, (b + 1) * kRowBlock); ++i) {
-            auto r = x.row(i);
-            for (size_t j = 0; j < d; ++j) r[j] = (r[j] - m[j]) * inv[j];
+            scale_row(x.row(i).data(), m.data(), inv.data(), out.row(i).data(), d);
         }
     });
 }
 
+}  // namespace
+
+void StandardScaler::transform_inplace(MatView x, int threads) const {
+    scale_rows(*this, x, x, threads);
+}
+
 Matrix StandardScaler::transform(ConstMatView x, int threads) const {
-    Matrix out = to_matrix(x);
-    transform_inplace(out, threads);
+    Matrix out(x.rows(), x.cols());
+    scale_rows(*this, x, out, threads);
     return out;
 }
 
