@@ -80,8 +80,8 @@ void run_demo(const DemoOptions& o) {
                           {"cols", x.cols()},
                           {"classes", labels.classes}};
     std::string overview =
-        fmt::format("{:<8}{:>12}{:>12}{:>12}{:>14}{:>10}{:>10}\n", "", "PCA-2 10-NN", "silhouette",
-                    "trust", "KMeans-10 acc", "NMI", "seconds");
+        fmt::format("{:<8}{:>12}{:>12}{:>12}{:>19}{:>10}{:>10}\n", "", "PCA-2 10-NN", "silhouette",
+                    "trust", "KMeans-10 matched", "NMI", "seconds");
     for (bool scaled : {false, true}) {
         Timer t;
         const std::string tag = scaled ? "scaled" : "raw";
@@ -124,7 +124,7 @@ void run_demo(const DemoOptions& o) {
         fmt::print("== {} features: KMeans k={} (inertia {:.6g}), purity per cluster\n{}\n", tag,
                    k.clusters, km.inertia, format_text(cs));
         double secs = t.seconds();
-        overview += fmt::format("{:<8}{:>12.4f}{:>12.4f}{:>12.4f}{:>14.4f}{:>10.4f}{:>10.2f}\n",
+        overview += fmt::format("{:<8}{:>12.4f}{:>12.4f}{:>12.4f}{:>19.4f}{:>10.4f}{:>10.2f}\n",
                                 tag, emb.knn.mean, emb.silhouette.value, emb.trustworthiness->value,
                                 cs.matched_accuracy, cs.nmi, secs);
         auto& s = summary[tag];
