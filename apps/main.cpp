@@ -7,7 +7,7 @@
 #include "core/error.hpp"
 #include "core/progress.hpp"
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv) try {
     CLI::App app{
         "promptlens: find the classes a prompted language model separates, with "
         "PCA, KMeans and separation metrics"};
@@ -30,4 +30,7 @@ int main(int argc, char** argv) {
         return 1;
     }
     return 0;
+} catch (const std::exception& e) {  // setting up the command line itself failed
+    std::fprintf(stderr, "promptlens: error: %s\n", e.what());
+    return 1;
 }

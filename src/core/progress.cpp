@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <cstdio>
 
 #include <fmt/format.h>
@@ -22,7 +23,7 @@ bool progress_enabled() {
 
 std::string format_duration(double s) {
     if (s < 60) return fmt::format("{:.1f}s", s);
-    auto total = static_cast<long>(s + 0.5);
+    const long total = std::lround(s);
     if (total < 3600) return fmt::format("{}m{:02}s", total / 60, total % 60);
     return fmt::format("{}h{:02}m", total / 3600, (total % 3600) / 60);
 }
