@@ -19,8 +19,8 @@ AtomicFile::AtomicFile(std::filesystem::path target) : target_(std::move(target)
         require(!ec, "{}: cannot create directory: {}", parent.string(), ec.message());
     }
     file_ = std::fopen(temp_.c_str(), "wb");
-    require(file_ != nullptr, "{}: cannot open for writing: {}", temp_.string(),
-            std::strerror(errno));
+    require(file_ != nullptr, "{}: cannot write there (opening {} failed: {})", target_.string(),
+            temp_.filename().string(), std::strerror(errno));
 }
 
 AtomicFile::~AtomicFile() {
