@@ -20,6 +20,7 @@ struct ClusterOptions {
 };
 
 void run_cluster(const ClusterOptions& o) {
+    check_output_paths({o.csv, o.json, o.kmeans.assignments});
     Matrix x = load_features(o.features, o.scale, o.threads);
     Labels labels = load_labels(o.labels, x.rows(), o.features);
     KMeansResult r = run_kmeans(x, o.kmeans, o.seed, o.threads);

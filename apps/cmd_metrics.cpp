@@ -17,6 +17,7 @@ struct MetricsOptions {
 };
 
 void run_metrics(MetricsOptions o) {
+    check_output_paths({o.json});
     Matrix y = load_features(o.coords, false, o.embedding.threads);
     Labels labels = load_labels(o.labels, y.rows(), o.coords);
     Matrix x;

@@ -24,6 +24,7 @@ struct ReduceOptions {
 };
 
 void run_reduce(const ReduceOptions& o) {
+    check_output_paths({o.out, o.kmeans.assignments});
     Matrix x = load_features(o.features, o.scale, o.threads);
     Matrix y;
     if (o.method == "pca") {

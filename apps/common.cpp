@@ -85,6 +85,12 @@ std::string describe_kmeans(const KMeansResult& r, ConstMatView x, bool scaled) 
                        r.iterations, r.converged ? "" : " (did not converge: raise --max-iter)");
 }
 
+void check_output_paths(std::initializer_list<std::string> paths) {
+    for (const auto& p : paths) {
+        if (!p.empty()) AtomicFile probe(p);  // opens the temporary, removes it when destroyed
+    }
+}
+
 void save_text(const std::string& path, const std::string& text) {
     write_text_file(path, text);
 }

@@ -37,6 +37,9 @@ KMeansResult run_kmeans(ConstMatView x, const KMeansFlags& flags, uint64_t seed,
 // One line: "KMeans k=2 on 1797 x 64 (scaled): inertia ..., 12 iterations".
 std::string describe_kmeans(const KMeansResult& r, ConstMatView x, bool scaled);
 
+// Fails now, before any work, if an output could not be written later (empty paths are skipped).
+void check_output_paths(std::initializer_list<std::string> paths);
+
 // Writes text atomically, creating parent directories.
 void save_text(const std::string& path, const std::string& text);
 

@@ -35,6 +35,9 @@ expect_error "missing.npy: no such file" -- reduce --features "$WORK/missing.npy
 printf '1,2\nx,4\n' > "$WORK/text.csv"
 expect_error "text.csv: line 2, column 1: expected a number, got 'x'" -- reduce --features "$WORK/text.csv" --out "$WORK/y.npy"
 
+# An output that cannot be written is refused before any work starts.
+expect_error "/proc/out.npy: cannot write there" -- reduce --features "$X" --out /proc/out.npy
+
 # A failed run leaves no output behind, complete-looking or not.
 [[ ! -e $WORK/y.npy ]] && PASSED=$((PASSED + 1)) || fail_test "a failed run left $WORK/y.npy"
 ls "$WORK" | grep -q '\.tmp\.' && fail_test "temporary file left behind" || PASSED=$((PASSED + 1))
