@@ -87,6 +87,18 @@ RandomizedSvdResult randomized_top_right_singular(size_t n, const GramProduct& g
     out.v = MatrixD(n, k);
     blas::gemm(Trans::N, Trans::N, 1.0, qd.view(), eig.vectors.view(), 0.0, out.v.view());
     out.values = eig.values;
+    MatrixD cv(n, k);
+    blas::gemm(Trans::N, Trans::N, 1.0, z.view(), eig.vectors.view(), 0.0, cv.view());
+    const double scale = std::max(std::fabs(out.values[0]), 1e-300);
+    out.residuals.assign(k, 0.0);
+    for (size_t j = 0; j < k; ++j) {
+        double res = 0;
+        for (size_t i = 0; i < n; ++i) {
+            const double e = cv(i, j) - out.values[j] * out.v(i, j);
+            res += e * e;
+        }
+        out.residuals[j] = std::sqrt(res) / scale;
+    }
     return out;
 }
 

@@ -27,7 +27,10 @@ struct RandomizedSvdOptions {
 struct RandomizedSvdResult {
     MatrixD v;  // n×k, orthonormal columns: approximate top right singular vectors
     std::vector<double> values;  // k Ritz values of AᵀA (≈ σ², descending)
-    size_t products = 0;         // number of Gram products evaluated
+    // k relative residuals ‖AᵀA·v_j − θ_j·v_j‖ / θ₁ of the returned pairs, from the final
+    // product (AᵀA·V = Z·W, no extra product): how far from converged the answer is.
+    std::vector<double> residuals;
+    size_t products = 0;  // number of Gram products evaluated
 };
 
 // `gram_product(q, z)`: q is n×r (float), z (n×r, double, pre-sized) must receive AᵀA·q.

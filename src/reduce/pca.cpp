@@ -4,8 +4,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <memory>
 #include <mutex>
+
+#include <fmt/format.h>
 
 #include "core/error.hpp"
 #include "core/parallel.hpp"
@@ -518,7 +521,7 @@ Matrix axes_from_columns(const MatrixD& v) {
 // Randomized top-k axes (k×d); also Σ‖Xc_j‖² from the first pass.
 Matrix randomized_axes(ConstMatView x, const std::vector<float>& mean, size_t k,
                        const PcaOptions& options, size_t power_iterations, int threads,
-                       double* total_ss) {
+                       double* total_ss, double* residual) {
     const size_t n = x.rows(), d = x.cols();
     CentredGramProduct gram(x, mean, threads, true);
     RandomizedSvdOptions ro;
@@ -529,22 +532,30 @@ Matrix randomized_axes(ConstMatView x, const std::vector<float>& mean, size_t k,
     RandomizedSvdResult res = randomized_top_right_singular(
         d, [&](ConstMatView q, MatrixD& z) { gram(q, z); }, ro);
     *total_ss = gram.total_ss();
+    *residual = *std::max_element(res.residuals.begin(), res.residuals.end());
     return axes_from_columns(res.v);
 }
 
-// Exact top-k axes by block Krylov on the implicit covariance (block_krylov.hpp), converged to
-// a verified residual. Returns false (after at most kPcaKrylovMaxProducts passes) when it did
-// not converge; the caller then uses the covariance. The total sum of squares comes from
-// column_mean's pass.
-bool implicit_axes(ConstMatView x, const std::vector<float>& mean,
-                   const std::vector<double>& column_ss, size_t k, const PcaOptions& options,
-                   int threads, Matrix* axes, size_t* products) {
+// Top-k axes by block Krylov on the implicit covariance (block_krylov.hpp), within
+// max_products passes; `converged` says whether the residual reached kPcaKrylovTolerance (the
+// axes are the last Ritz vectors either way). The total sum of squares comes from column_mean's
+// pass.
+struct ImplicitAxes {
+    Matrix axes;
+    size_t products = 0;
+    bool converged = false;
+    double residual = 0;
+};
+
+ImplicitAxes implicit_axes(ConstMatView x, const std::vector<float>& mean,
+                           const std::vector<double>& column_ss, size_t k,
+                           const PcaOptions& options, int threads, size_t max_products) {
     const size_t d = x.cols();
     CentredGramProduct gram(x, mean, threads, false);
     BlockKrylovOptions ko;
     ko.rank = k;
     ko.block = pca_krylov_block(k);
-    ko.max_products = kPcaKrylovMaxProducts;
+    ko.max_products = max_products;
     ko.tolerance = kPcaKrylovTolerance;
     ko.seed = options.seed;
     // Start tilted towards high-variance columns (√ss_j), floored at 10% of the mean so that
@@ -555,19 +566,23 @@ bool implicit_axes(ConstMatView x, const std::vector<float>& mean,
     for (size_t j = 0; j < d; ++j) ko.start_row_scale[j] = std::sqrt(column_ss[j] + 0.01 * mean_ss);
     BlockKrylovResult res = block_krylov_top_eigen(
         d, [&](ConstMatView q, MatrixD& z) { gram(q, z); }, ko);
-    *products = res.products;
-    if (!res.converged) return false;
-    *axes = axes_from_columns(res.v);
-    return true;
+    ImplicitAxes out;
+    out.products = res.products;
+    out.converged = res.converged;
+    out.residual = res.residuals.empty()
+                       ? std::numeric_limits<double>::infinity()
+                       : *std::max_element(res.residuals.begin(), res.residuals.end());
+    if (res.v.rows() == d) out.axes = axes_from_columns(res.v);
+    return out;
 }
 
-PcaSolver choose_solver(const PcaOptions& o, size_t n, size_t d) {
-    if (o.solver != PcaSolver::automatic) return o.solver;
-    return std::min(n, d) <= kPcaExactMaxDim ? PcaSolver::exact : PcaSolver::randomized;
+PcaSolver choose_solver(const PcaOptions& o) {
+    return o.solver == PcaSolver::automatic ? PcaSolver::exact : o.solver;
 }
 
 PcaExactMethod choose_exact_method(const PcaOptions& o, size_t n, size_t d) {
     if (o.exact_method != PcaExactMethod::automatic) return o.exact_method;
+    if (std::min(n, d) > o.gram_max_dim) return PcaExactMethod::implicit;
     const double b = static_cast<double>(pca_krylov_block(o.components));
     const double covariance = static_cast<double>(std::min(n, d));  // flops / (n·d)
     const double penalty =
@@ -603,6 +618,23 @@ Matrix finish(ConstMatView x, PcaModel& m, double total_ss, int threads) {
 
 }  // namespace
 
+std::string describe(const PcaModel& m) {
+    if (m.solver_used == PcaSolver::exact) {
+        if (m.exact_method_used == PcaExactMethod::covariance)
+            return m.krylov_products == 0
+                       ? std::string("exact (covariance)")
+                       : fmt::format("exact (covariance, after {} unconverged Krylov passes)",
+                                     m.krylov_products);
+        return fmt::format("exact (implicit, {} passes, residual {:.1e})", m.krylov_products,
+                           m.residual);
+    }
+    if (m.power_iterations_used == 0 && m.krylov_products > 0)
+        return fmt::format("randomized (NOT converged: {} Krylov passes, residual {:.1e})",
+                           m.krylov_products, m.residual);
+    return fmt::format("randomized ({} power iterations, residual {:.1e}{})",
+                       m.power_iterations_used, m.residual, m.converged ? "" : ", not converged");
+}
+
 Matrix PcaModel::transform(ConstMatView x, int threads) const {
     require(x.cols() == mean.size(), "PCA: fitted on {} columns, transform got {}", mean.size(),
             x.cols());
@@ -616,7 +648,7 @@ Matrix pca_fit_transform(ConstMatView x, const PcaOptions& options, PcaModel* mo
     require(options.power_iterations >= -1,
             "PCA: power_iterations must be -1 (auto) or >= 0, got {}", options.power_iterations);
     PcaModel m;
-    m.solver_used = choose_solver(options, n, d);
+    m.solver_used = choose_solver(options);
     if (m.solver_used == PcaSolver::exact) m.exact_method_used = choose_exact_method(options, n, d);
     const bool implicit =
         m.solver_used == PcaSolver::exact && m.exact_method_used == PcaExactMethod::implicit;
@@ -624,18 +656,39 @@ Matrix pca_fit_transform(ConstMatView x, const PcaOptions& options, PcaModel* mo
     std::vector<double> column_ss;
     m.mean = column_mean(x, threads, implicit ? &total_ss : nullptr, &column_ss);
     if (m.solver_used == PcaSolver::exact) {
-        if (implicit && !implicit_axes(x, m.mean, column_ss, k, options, threads, &m.components,
-                                       &m.krylov_products))
-            m.exact_method_used = PcaExactMethod::covariance;  // not converged: fall back
-        if (m.exact_method_used == PcaExactMethod::covariance)
+        const bool wide = std::min(n, d) > kPcaExactMaxDim;
+        if (implicit) {
+            const size_t budget = options.krylov_max_products > 0 ? options.krylov_max_products
+                                  : wide                          ? kPcaWideMaxProducts
+                                                                  : kPcaKrylovMaxProducts;
+            ImplicitAxes r = implicit_axes(x, m.mean, column_ss, k, options, threads, budget);
+            m.krylov_products = r.products;
+            m.residual = r.residual;
+            if (r.converged) {
+                m.components = std::move(r.axes);
+            } else if (std::min(n, d) <= options.gram_max_dim || r.axes.rows() != k) {
+                m.exact_method_used = PcaExactMethod::covariance;  // affordable: exact fallback
+            } else {
+                // Too wide for the covariance / Gram matrix: the best answer these passes give,
+                // reported as unverified.
+                m.solver_used = PcaSolver::randomized;
+                m.converged = false;
+                m.components = std::move(r.axes);
+            }
+        }
+        if (m.solver_used == PcaSolver::exact &&
+            m.exact_method_used == PcaExactMethod::covariance) {
             m.components = exact_axes(x, m.mean, k, threads, &total_ss);
+            m.residual = -1;
+        }
     } else {
         const size_t q =
             options.power_iterations >= 0
                 ? static_cast<size_t>(options.power_iterations)
                 : (static_cast<double>(k) < 0.1 * static_cast<double>(std::min(n, d)) ? 7 : 4);
         m.power_iterations_used = q;
-        m.components = randomized_axes(x, m.mean, k, options, q, threads, &total_ss);
+        m.components = randomized_axes(x, m.mean, k, options, q, threads, &total_ss, &m.residual);
+        m.converged = m.residual <= kPcaKrylovTolerance;
     }
     Matrix scores = finish(x, m, total_ss, threads);
     if (model != nullptr) *model = std::move(m);

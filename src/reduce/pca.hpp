@@ -21,14 +21,22 @@
 //    25,000 × 768 (bench synthetic) against the float64 SVD: scores within 8.2e-7 / 9.4e-7
 //    (covariance, k = 2 / 10) and 8.7e-7 / 1.3e-6 (implicit, 4 passes for k = 2, 6 for k = 10)
 //    of the column scale.
-//  - randomized: subspace iteration on XcᵀXc (linalg/randomized_svd.hpp), one fused pass over X
-//    per power iteration (power_iterations + 2 passes, sklearn's randomized_svd makes
-//    2·power_iterations + 2), never forming d×d; for wide data such as 25,000 × 50,257 logits.
+//  - randomized (only when asked for): subspace iteration on XcᵀXc (linalg/randomized_svd.hpp),
+//    one fused pass over X per power iteration (power_iterations + 2 passes, sklearn's
+//    randomized_svd makes 2·power_iterations + 2), never forming d×d. Like sklearn's, its answer
+//    is not converged in general (2,000 × 50,257 synthetic, k = 2: 2.1% of the column range off
+//    the exact scores); the model reports its residual.
+// automatic = exact for every shape. Wide data (min(n, d) > kPcaExactMaxDim, e.g. 25,000 × 50,257
+// logits) uses the implicit method with a larger pass budget (kPcaWideMaxProducts); when that does
+// not converge it falls back to the covariance / Gram matrix if min(n, d) ≤ kPcaGramMaxDim, and
+// otherwise returns the unconverged Krylov answer reported as such: solver_used = randomized,
+// converged = false, krylov_products = the passes, residual = how far off.
 // In both, coordinates are Xc·V computed per row block, and S_j = ‖Xc·v_j‖ (double).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "core/matrix.hpp"
@@ -55,6 +63,18 @@ inline size_t pca_krylov_block(size_t k) {
     return (k + 6 + 7) / 8 * 8;
 }
 inline constexpr size_t kPcaKrylovMaxProducts = 10;
+// Pass budget of the implicit method when min(n, d) > kPcaExactMaxDim. Why 24: (1) cost, for
+// k ≤ 2 (b = 8) 24 passes are 24·4·8·1.5 ≈ 1,150 flops per entry, about the covariance / Gram
+// cost min(n, d) at the 1,024 threshold, so the budget never costs much more than the exact
+// fallback it protects; (2) convergence, block Krylov reduces the error by roughly
+// exp(−2·√γ) per pass (γ = λ_k/λ_{b+1} − 1), so 24 passes reach the 1e-6 residual for gaps down
+// to γ ≈ 0.1, i.e. the (k+1)-th-to-(b+1)-th eigenvalues may be as close as 10%;
+// (3) memory, the basis and its products are 2·d·24·b doubles (154 MB at d = 50,257, k = 2).
+inline constexpr size_t kPcaWideMaxProducts = 24;
+// Largest min(n, d) for which the covariance / Gram matrix (min(n, d)² doubles: 512 MB at
+// 8,192, plus float partials) may be formed automatically as the fallback (or when the cost
+// model finds it cheaper); above it only the implicit method runs.
+inline constexpr size_t kPcaGramMaxDim = 8192;
 inline constexpr double kPcaKrylovTolerance = 1e-6;
 // Cost model of PcaExactMethod::automatic, in flops per n·d: covariance min(n, d) (SYRK, or the
 // Gram matrix when d > n), implicit expected passes × 4·b × penalty, implicit chosen when
@@ -69,21 +89,27 @@ inline constexpr double kPcaKrylovFlopPenalty = 1.5;
 
 struct PcaOptions {
     size_t components = 2;  // k, 1 ≤ k ≤ min(n, d)
-    // automatic: exact when min(n, d) ≤ kPcaExactMaxDim = 1024, else randomized. Measured on
-    // 25,000 × 768, one thread: exact 0.19 s vs randomized 0.25 s for k = 2, 0.25 s vs 0.60 s
-    // for k = 50; the covariance cost grows as d² and randomized as d·k: for k = 2 they cross
-    // between 1,024 and 1,536 columns (measured), later for larger k. For much wider data d×d (or
-    // n×n) would not fit anyway (50,257² doubles = 20 GB).
+    // automatic: exact (see the top of this file for wide data). Until this version automatic
+    // chose randomized above min(n, d) = 1,024 (measured on 25,000 × 768: covariance cost grows
+    // as d², randomized as d·k); the implicit method now makes exact as cheap as randomized there.
     PcaSolver solver = PcaSolver::automatic;
     // exact only; automatic = the cheaper by the cost model above (kPcaKrylovExpectedProducts).
     PcaExactMethod exact_method = PcaExactMethod::automatic;
+    // implicit only: pass budget; 0 = kPcaKrylovMaxProducts, or kPcaWideMaxProducts when
+    // min(n, d) > kPcaExactMaxDim.
+    size_t krylov_max_products = 0;
+    // automatic exact method only: the largest min(n, d) for which the covariance / Gram matrix
+    // may be formed (as the cheaper method or the fallback); above it an unconverged implicit
+    // result is returned as randomized, converged = false.
+    size_t gram_max_dim = kPcaGramMaxDim;
     size_t oversamples = 10;    // randomized only: basis size k + oversamples (sklearn's default)
     int power_iterations = -1;  // randomized only; -1 = 7 if k < 0.1·min(n,d) else 4 (as sklearn)
     uint64_t seed = 0;          // randomized only: the random start basis
     int threads = 1;            // 0 = all hardware threads; results do not depend on it
 };
 
-// automatic picks the exact solver up to this min(n, d).
+// Up to this min(n, d) the implicit method gets kPcaKrylovMaxProducts passes, above it
+// kPcaWideMaxProducts (the covariance fallback costs min(n, d) flops per entry).
 inline constexpr size_t kPcaExactMaxDim = 1024;
 
 struct PcaModel {
@@ -99,10 +125,21 @@ struct PcaModel {
     // passes over X the implicit method made (0 when it was not tried).
     PcaExactMethod exact_method_used = PcaExactMethod::covariance;
     size_t krylov_products = 0;
+    // Whether the axes are verified: true for the covariance method and for Krylov / randomized
+    // answers whose every pair has ‖C·v − θ·v‖ ≤ kPcaKrylovTolerance·θ₁; false for an unconverged
+    // wide fallback (solver_used = randomized) or a randomized answer above that residual.
+    bool converged = true;
+    // Largest relative residual ‖C·v_j − θ_j·v_j‖ / θ₁ of the returned axes where the solver
+    // computed one (implicit, randomized); −1 for the covariance method (exact by construction).
+    double residual = -1;
 
     // (x − mean)·componentsᵀ: x is N×d, the result N×k.
     Matrix transform(ConstMatView x, int threads = 1) const;
 };
+
+// One line for logs, e.g. "exact (implicit, 9 passes, residual 4.1e-07)" or "randomized (NOT
+// converged: 24 Krylov passes, residual 3.2e-04)".
+std::string describe(const PcaModel& model);
 
 // x is n×d (n ≥ 2). Throws Error on k outside [1, min(n, d)] or n < 2.
 PcaModel pca_fit(ConstMatView x, const PcaOptions& options);

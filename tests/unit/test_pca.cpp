@@ -402,10 +402,105 @@ TEST(PcaProperties, AutomaticSolverRule) {
     o.components = 40;  // b = 48: 6·192·3 flops per entry > 400
     EXPECT_EQ(pca_fit(mid, o).exact_method_used, PcaExactMethod::covariance);
     o.components = 2;
+    // min(n, d) above kPcaExactMaxDim: still exact (implicit, the wide pass budget), verified.
     Matrix big = synthetic(kPcaExactMaxDim + 8, kPcaExactMaxDim + 4, 2, 21);
     PcaModel m = pca_fit(big, o);
+    EXPECT_EQ(m.solver_used, PcaSolver::exact);
+    EXPECT_EQ(m.exact_method_used, PcaExactMethod::implicit);
+    EXPECT_TRUE(m.converged);
+    EXPECT_LE(m.residual, kPcaKrylovTolerance);
+    EXPECT_EQ(m.power_iterations_used, 0u);
+    // Randomized only when asked for; it reports its (unverified) residual.
+    o.solver = PcaSolver::randomized;
+    PcaModel r = pca_fit(big, o);
+    EXPECT_EQ(r.solver_used, PcaSolver::randomized);
+    EXPECT_EQ(r.power_iterations_used, 7u);
+    EXPECT_GE(r.residual, 0.0);
+}
+
+// ---- wide data (d ≫ n), automatic = verified block Krylov --------------------------------------
+// n×d: `rank` directions of nearly equal scale (1.25 down to 1.0, so the top eigenvalues are
+// only a few % apart and the gap to the (b+1)-th is small: many passes are needed), plus noise
+// of standard deviation 0.5, no offsets.
+Matrix flat_wide(size_t n, size_t d, size_t rank, uint64_t seed) {
+    Rng rng(seed);
+    Matrix basis(rank, d), x(n, d);
+    for (float& v : basis.values()) v = static_cast<float>(rng.normal());
+    std::vector<double> z(rank);
+    for (size_t i = 0; i < n; ++i) {
+        for (size_t r = 0; r < rank; ++r)
+            z[r] = rng.normal() * (1.25 - 0.25 * double(r) / double(rank - 1));
+        for (size_t j = 0; j < d; ++j) {
+            double v = 0.5 * rng.normal();
+            for (size_t r = 0; r < rank; ++r) v += z[r] * basis(r, j);
+            x(i, j) = static_cast<float>(v);
+        }
+    }
+    return x;
+}
+
+// The automatic path on 300 × 5,000 must equal the float64 SVD oracle to the same float32-level
+// tolerance as the moderate-width path (2e-5 of the column scale, see "fast paths" above), say
+// that it converged, and give identical bytes for 1, 2 and 3 threads.
+TEST(PcaWide, AutomaticMatchesFloat64OracleAndReportsConvergence) {
+    Matrix x = flat_wide(300, 5000, 12, 41);
+    Matrix ref_scores;
+    PcaModel ref = reference::pca_fit(x, 2, &ref_scores);
+    PcaOptions o;
+    o.components = 2;
+    PcaModel m;
+    Matrix s = pca_fit_transform(x, o, &m);
+    EXPECT_EQ(m.solver_used, PcaSolver::exact);
+    EXPECT_EQ(m.exact_method_used, PcaExactMethod::implicit);
+    EXPECT_TRUE(m.converged);
+    EXPECT_GE(m.krylov_products, 3u);
+    EXPECT_LE(m.residual, kPcaKrylovTolerance);
+    EXPECT_NE(describe(m).find("exact (implicit"), std::string::npos) << describe(m);
+    EXPECT_TRUE(columns_close(s, ref_scores, 2e-5));
+    EXPECT_TRUE(test::all_close(m.explained_variance, ref.explained_variance, 0, 1e-5));
+    EXPECT_NEAR(m.total_variance, ref.total_variance, 1e-6 * ref.total_variance);
+    for (int threads : {2, 3}) {
+        o.threads = threads;
+        Matrix st = pca_fit_transform(x, o);
+        ASSERT_EQ(std::memcmp(s.data(), st.data(), s.size() * sizeof(float)), 0) << threads;
+    }
+}
+
+// Not converged within the pass budget (forced: 2 passes): with the covariance / Gram matrix
+// allowed the answer is the exact fallback; when min(n, d) exceeds gram_max_dim it is the
+// unconverged Krylov answer, said aloud (randomized, converged = false, passes, residual).
+TEST(PcaWide, NotConvergedIsReported) {
+    Matrix x = flat_wide(300, 5000, 12, 41);
+    Matrix ref_scores;
+    PcaModel ref = reference::pca_fit(x, 2, &ref_scores);
+    PcaOptions o;
+    o.components = 2;
+    o.krylov_max_products = 2;
+    PcaModel fb;
+    Matrix sfb = pca_fit_transform(x, o, &fb);
+    EXPECT_EQ(fb.solver_used, PcaSolver::exact);
+    EXPECT_EQ(fb.exact_method_used, PcaExactMethod::covariance);
+    EXPECT_EQ(fb.krylov_products, 2u);
+    EXPECT_TRUE(fb.converged);
+    EXPECT_TRUE(columns_close(sfb, ref_scores, 2e-5));
+
+    o.gram_max_dim = 100;
+    PcaModel m;
+    Matrix s = pca_fit_transform(x, o, &m);
     EXPECT_EQ(m.solver_used, PcaSolver::randomized);
-    EXPECT_EQ(m.power_iterations_used, 7u);
+    EXPECT_FALSE(m.converged);
+    EXPECT_EQ(m.krylov_products, 2u);
+    EXPECT_GT(m.residual, kPcaKrylovTolerance);
+    EXPECT_NE(describe(m).find("NOT converged: 2 Krylov passes"), std::string::npos) << describe(m);
+    // Still a sensible approximation: after 2 passes the near-degenerate top axes are mixed,
+    // but the variance captured is close to the optimum (and, a Ritz value, never above it).
+    const double top2 = ref.explained_variance[0] + ref.explained_variance[1];
+    const double got2 = m.explained_variance[0] + m.explained_variance[1];
+    EXPECT_LE(got2, top2 * (1 + 1e-5));
+    EXPECT_GE(got2, top2 * 0.9);
+    o.threads = 3;
+    Matrix s3 = pca_fit_transform(x, o);
+    EXPECT_EQ(std::memcmp(s.data(), s3.data(), s.size() * sizeof(float)), 0);
 }
 
 TEST(PcaProperties, ConstantColumnsAndZeroVariance) {
