@@ -14,6 +14,7 @@ build_pkgs=(
   libfmt-dev                            # formatting (GCC 12 has no <format>)
   libgtest-dev                          # unit tests
   zlib1g-dev                            # reading gzip-compressed IDX datasets
+  libpcre2-dev                          # GPT-2 tokenizer: the split pattern needs \p{L}/\p{N}
   dataset-fashion-mnist                 # the demo's labelled dataset
 )
 # Reference peers: regenerating golden test data (tools/) and the benchmarks (bench/).
