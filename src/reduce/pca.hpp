@@ -24,7 +24,7 @@
 //  - randomized (only when asked for): subspace iteration on XcᵀXc (linalg/randomized_svd.hpp),
 //    one fused pass over X per power iteration (power_iterations + 2 passes, sklearn's
 //    randomized_svd makes 2·power_iterations + 2), never forming d×d. Like sklearn's, its answer
-//    is not converged in general (2,000 × 50,257 synthetic, k = 2: 2.1% of the column range off
+//    is not converged in general (2,000 × 50,257 synthetic, k = 2: 1–2% of the column range off
 //    the exact scores); the model reports its residual.
 // automatic = exact for every shape. Wide data (min(n, d) > kPcaExactMaxDim, e.g. 25,000 × 50,257
 // logits) uses the implicit method with a larger pass budget (kPcaWideMaxProducts); when that does
