@@ -10,5 +10,6 @@ void setup_reduce(CLI::App& app);
 void setup_cluster(CLI::App& app);
 void setup_metrics(CLI::App& app);
 void setup_demo(CLI::App& app);
+void setup_tokenize(CLI::App& app);
 
 }  // namespace promptlens::cli

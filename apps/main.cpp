@@ -21,6 +21,7 @@ int main(int argc, char** argv) try {
     promptlens::cli::setup_cluster(app);
     promptlens::cli::setup_metrics(app);
     promptlens::cli::setup_demo(app);
+    promptlens::cli::setup_tokenize(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
