@@ -43,9 +43,8 @@ void run_reduce(const ReduceOptions& o) {
             ratios += fmt::format(" {:.4f}", r);
             total += r;
         }
-        fmt::print("PCA ({}, {} x {}{}): explained variance ratio{} (total {:.4f})\n",
-                   model.solver_used == PcaSolver::exact ? "exact" : "randomized", x.rows(),
-                   x.cols(), o.scale ? ", scaled" : "", ratios, total);
+        fmt::print("PCA {} on {} x {}{}: explained variance ratio{} (total {:.4f})\n",
+                   describe(model), x.rows(), x.cols(), o.scale ? " (scaled)" : "", ratios, total);
     } else {
         KMeansResult r = run_kmeans(x, o.kmeans, o.seed, o.threads);
         y = kmeans_transform(r.centers, x, o.threads);
