@@ -25,9 +25,9 @@ class Binder {
                 shape_string(shape));
         used_.insert(full);
         if (auto view = w_.file->f32_view(*t)) return *view;
-        w_.owned.push_back(w_.file->read_f32(*t));
+        w_.owned.push_back(std::make_shared<const std::vector<float>>(w_.file->read_f32(*t)));
         ++w_.converted_tensors;
-        return w_.owned.back();
+        return *w_.owned.back();
     }
     const std::set<std::string>& used() const { return used_; }
 
@@ -48,8 +48,6 @@ Gpt2Weights load_gpt2_weights(std::shared_ptr<const SafetensorsFile> file,
     if (f.find("wte.weight") == nullptr && f.find("transformer.wte.weight") != nullptr) {
         w.prefix = "transformer.";
     }
-    // owned vectors must not move once spans point into them: reserve one slot per tensor.
-    w.owned.reserve(f.tensors().size() + 1);
     const size_t C = config.n_embd, I = config.n_inner, V = config.vocab_size;
     Binder b(w, w.prefix);
     w.wte = b.bind("wte.weight", {V, C});

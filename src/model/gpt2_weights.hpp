@@ -42,7 +42,8 @@ struct Gpt2Weights {
 
     // Keeps the mapping and any converted tensors alive as long as the spans are used.
     std::shared_ptr<const SafetensorsFile> file;
-    std::vector<std::vector<float>> owned;
+    // (shared, so a copy of Gpt2Weights keeps pointing at live buffers).
+    std::vector<std::shared_ptr<const std::vector<float>>> owned;
 };
 
 // Binds every GPT-2 parameter in `file`, checking each shape against `config`. A missing tensor or

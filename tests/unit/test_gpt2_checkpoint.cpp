@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <memory>
 
 #include "core/error.hpp"
 #include "model/config.hpp"
@@ -254,6 +255,9 @@ TEST(Gpt2Weights, MissingTensorAndWrongShapeAreNamed) {
             load_gpt2_weights(std::make_shared<SafetensorsFile>(dir / "missing.safetensors"), cfg);
         },
         {"missing.safetensors", "missing tensor \"h.1.mlp.c_fc.bias\"", "[128]"});
+    fs::copy_file(tiny_dir() / "config.json", dir / "config.json");  // config but no weights
+    expect_error([&] { load_gpt2_model(dir.path()); },
+                 {dir.path().string(), "no model.safetensors", "pytorch_model.bin"});
     // The same file against a config that says something else.
     auto wide = cfg;
     wide.n_positions = 128;
@@ -333,7 +337,10 @@ TEST(Gpt2Weights, Float16AndBfloat16CheckpointsAreConvertedOnLoad) {
         fs::create_directory(dir / c.name);
         write(dir / c.name / "model.safetensors", r);
         fs::copy_file(tiny_dir() / "config.json", dir / c.name / "config.json");
-        auto w = load_gpt2_model(dir / c.name);
+        auto loaded = std::make_unique<Gpt2Weights>(load_gpt2_model(dir / c.name));
+        const Gpt2Weights w =
+            *loaded;  // a copy outlives the original: converted buffers are shared
+        loaded.reset();
         EXPECT_EQ(w.converted_tensors, r.names.size()) << c.name;
         // Each weight is exactly the 16-bit rounding of the float32 one.
         for (size_t i = 0; i < ref.wpe.size(); ++i)
