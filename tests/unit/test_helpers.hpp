@@ -3,12 +3,13 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <string>
-#include <unistd.h>
 
+#include "core/error.hpp"
 #include "core/matrix.hpp"
 
 namespace promptlens::test {
@@ -19,11 +20,12 @@ inline std::filesystem::path data_path(const std::string& rel) {
 
 // A fresh directory under the system temp dir, removed at the end of the test.
 class TempDir {
-public:
+  public:
     TempDir() {
         auto base = std::filesystem::temp_directory_path();
         for (int i = 0;; ++i) {
-            path_ = base / ("promptlens-test-" + std::to_string(::getpid()) + "-" + std::to_string(i));
+            path_ =
+                base / ("promptlens-test-" + std::to_string(::getpid()) + "-" + std::to_string(i));
             if (std::filesystem::create_directory(path_)) break;
         }
     }
@@ -34,7 +36,7 @@ public:
     std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
     const std::filesystem::path& path() const { return path_; }
 
-private:
+  private:
     std::filesystem::path path_;
 };
 
@@ -46,6 +48,17 @@ inline void write_bytes(const std::filesystem::path& p, const std::string& bytes
 inline std::string read_bytes(const std::filesystem::path& p) {
     std::ifstream in(p, std::ios::binary);
     return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// The message of the promptlens::Error that f throws, or "(no error)".
+template <class F>
+std::string error_of(F&& f) {
+    try {
+        f();
+    } catch (const Error& e) {
+        return e.what();
+    }
+    return "(no error)";
 }
 
 // |a - b| <= atol + rtol * |ref| for every element; reports the worst element.
@@ -68,9 +81,9 @@ template <class A, class B>
         }
     }
     if (ok) return ::testing::AssertionSuccess();
-    return ::testing::AssertionFailure() << "element " << worst_i << ": " << actual[worst_i]
-                                         << " vs reference " << ref[worst_i] << " (atol " << atol
-                                         << ", rtol " << rtol << ")";
+    return ::testing::AssertionFailure()
+           << "element " << worst_i << ": " << actual[worst_i] << " vs reference " << ref[worst_i]
+           << " (atol " << atol << ", rtol " << rtol << ")";
 }
 
 inline std::vector<double> flat(ConstMatView m) {

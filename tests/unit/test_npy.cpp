@@ -6,6 +6,8 @@
 namespace promptlens {
 namespace {
 
+using test::error_of;
+
 using test::TempDir;
 
 // Builds a version-1.0 .npy file by hand, so tests control every byte.
@@ -27,15 +29,6 @@ std::string raw(std::initializer_list<T> values) {
     std::string s;
     for (T v : values) s.append(reinterpret_cast<const char*>(&v), sizeof(T));
     return s;
-}
-
-std::string error_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return "(no error)";
 }
 
 TEST(Npy, RoundTripFloat32) {
@@ -64,11 +57,14 @@ TEST(Npy, RoundTripIntegers) {
 TEST(Npy, ReadsEveryDtype) {
     TempDir dir;
     test::write_bytes(dir / "f8.npy", npy_bytes("{'descr': '<f8', 'fortran_order': False, "
-                                                "'shape': (2, 1), }", raw<double>({1.5, -2})));
+                                                "'shape': (2, 1), }",
+                                                raw<double>({1.5, -2})));
     test::write_bytes(dir / "i4.npy", npy_bytes("{'descr': '<i4', 'fortran_order': False, "
-                                                "'shape': (3,), }", raw<int32_t>({1, 2, 3})));
+                                                "'shape': (3,), }",
+                                                raw<int32_t>({1, 2, 3})));
     test::write_bytes(dir / "i8.npy", npy_bytes("{'descr': '<i8', 'fortran_order': False, "
-                                                "'shape': (1, 2), }", raw<int64_t>({-4, 9})));
+                                                "'shape': (1, 2), }",
+                                                raw<int64_t>({-4, 9})));
     Matrix f8 = read_npy_matrix(dir / "f8.npy");
     EXPECT_EQ(f8(0, 0), 1.5f);
     EXPECT_EQ(f8(1, 0), -2.0f);
@@ -88,24 +84,28 @@ TEST(Npy, ReadsNumpyWrittenFile) {
 TEST(Npy, RejectsTruncatedData) {
     TempDir dir;
     test::write_bytes(dir / "t.npy", npy_bytes("{'descr': '<f4', 'fortran_order': False, "
-                                               "'shape': (4, 2), }", raw<float>({1, 2, 3})));
+                                               "'shape': (4, 2), }",
+                                               raw<float>({1, 2, 3})));
     auto msg = error_of([&] { read_npy_matrix(dir / "t.npy"); });
     EXPECT_NE(msg.find("t.npy: truncated: shape (4, 2) of float32 needs 32 data bytes but the "
-                       "file has 12"), std::string::npos) << msg;
+                       "file has 12"),
+              std::string::npos)
+        << msg;
 }
 
 TEST(Npy, RejectsHeaderThatUnderstatesSize) {
     TempDir dir;
     test::write_bytes(dir / "l.npy", npy_bytes("{'descr': '<f4', 'fortran_order': False, "
-                                               "'shape': (1,), }", raw<float>({1, 2})));
+                                               "'shape': (1,), }",
+                                               raw<float>({1, 2})));
     auto msg = error_of([&] { read_npy_matrix(dir / "l.npy"); });
     EXPECT_NE(msg.find("header says shape (1,)"), std::string::npos) << msg;
 }
 
 TEST(Npy, RejectsTruncatedHeader) {
     TempDir dir;
-    std::string full = npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (1,), }",
-                                 raw<float>({1}));
+    std::string full =
+        npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (1,), }", raw<float>({1}));
     test::write_bytes(dir / "h.npy", full.substr(0, 30));
     auto msg = error_of([&] { read_npy_matrix(dir / "h.npy"); });
     EXPECT_NE(msg.find("truncated .npy header"), std::string::npos) << msg;
@@ -114,19 +114,22 @@ TEST(Npy, RejectsTruncatedHeader) {
 TEST(Npy, RejectsUnsupportedLayouts) {
     TempDir dir;
     test::write_bytes(dir / "be.npy", npy_bytes("{'descr': '>f4', 'fortran_order': False, "
-                                                "'shape': (1,), }", raw<float>({1})));
+                                                "'shape': (1,), }",
+                                                raw<float>({1})));
     EXPECT_NE(error_of([&] { read_npy_matrix(dir / "be.npy"); }).find("big-endian"),
               std::string::npos);
     test::write_bytes(dir / "f.npy", npy_bytes("{'descr': '<f4', 'fortran_order': True, "
-                                               "'shape': (1, 1), }", raw<float>({1})));
-    EXPECT_NE(error_of([&] { read_npy_matrix(dir / "f.npy"); }).find("Fortran"),
-              std::string::npos);
+                                               "'shape': (1, 1), }",
+                                               raw<float>({1})));
+    EXPECT_NE(error_of([&] { read_npy_matrix(dir / "f.npy"); }).find("Fortran"), std::string::npos);
     test::write_bytes(dir / "u8.npy", npy_bytes("{'descr': '|u1', 'fortran_order': False, "
-                                                "'shape': (4,), }", "abcd"));
+                                                "'shape': (4,), }",
+                                                "abcd"));
     EXPECT_NE(error_of([&] { read_npy_matrix(dir / "u8.npy"); }).find("unsupported dtype '|u1'"),
               std::string::npos);
     test::write_bytes(dir / "3d.npy", npy_bytes("{'descr': '<f4', 'fortran_order': False, "
-                                                "'shape': (1, 1, 1), }", raw<float>({1})));
+                                                "'shape': (1, 1, 1), }",
+                                                raw<float>({1})));
     EXPECT_NE(error_of([&] { read_npy_matrix(dir / "3d.npy"); }).find("expected a 1-D or 2-D"),
               std::string::npos);
     test::write_bytes(dir / "empty.npy", "");
@@ -142,7 +145,8 @@ TEST(Npy, RejectsUnsupportedLayouts) {
 TEST(Npy, RejectsFloat64OutOfFloat32Range) {
     TempDir dir;
     test::write_bytes(dir / "big.npy", npy_bytes("{'descr': '<f8', 'fortran_order': False, "
-                                                 "'shape': (1, 2), }", raw<double>({1, 1e300})));
+                                                 "'shape': (1, 2), }",
+                                                 raw<double>({1, 1e300})));
     auto msg = error_of([&] { read_npy_matrix(dir / "big.npy"); });
     EXPECT_NE(msg.find("row 0, column 1"), std::string::npos) << msg;
 }

@@ -20,6 +20,8 @@
 namespace promptlens {
 namespace {
 
+using test::error_of;
+
 using nlohmann::json;
 
 Matrix golden(const std::string& name) {
@@ -521,16 +523,6 @@ TEST(PcaProperties, ConstantColumnsAndZeroVariance) {
 }
 
 // ---- errors ---------------------------------------------------------------------------------
-
-template <class F>
-std::string error_of(F&& f) {
-    try {
-        f();
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return "";
-}
 
 TEST(PcaErrors, RejectsBadComponentCountsAndTooFewRows) {
     Matrix x = synthetic(5, 3, 1, 23);

@@ -19,6 +19,8 @@
 namespace promptlens {
 namespace {
 
+using test::error_of;
+
 using text::Gpt2Tokenizer;
 
 const Gpt2Tokenizer& gpt2() {
@@ -237,15 +239,6 @@ TEST(Tokenizer, SameIdsFromSeveralThreads) {
 }
 
 // ---- model folders and broken files ----------------------------------------------------------
-
-std::string error_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return "(no error)";
-}
 
 TEST(TokenizerFiles, TokenizerJsonGivesTheSameIds) {
     test::TempDir dir;
