@@ -1,0 +1,430 @@
+#include "model/gpt2_cpu.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <bit>
+#include <cmath>
+#include <numbers>
+#include <numeric>
+
+#include "core/error.hpp"
+#include "core/parallel.hpp"
+#include "linalg/gemm.hpp"
+
+namespace promptlens {
+namespace {
+
+constexpr size_t kRowBlock = 64;      // rows per GEMM block: boundaries depend on the input only
+constexpr size_t kVocabBlock = 4096;  // lm_head columns per logits task
+constexpr size_t kLanes = 16;         // independent accumulators, so reductions vectorise
+
+// ---- vectorisable scalar kernels --------------------------------------------------------------
+
+// Cephes expf: |relative error| ≲ 2 ulp on [-87, 88]; inputs are clamped to that range (below it
+// the result is ≈ 1e-38 instead of a denormal or 0, harmless for softmax and GELU).
+inline float exp_approx(float x) {
+    x = std::min(std::max(x, -87.0f), 88.0f);
+    const float n = (x * std::numbers::log2e_v<float> + 0x1.8p23f) - 0x1.8p23f;  // round to int
+    const float r = x - n * 0.693359375f - n * -2.12194440e-4f;
+    const float z = r * r;
+    const float p = (((((1.9875691500e-4f * r + 1.3981999507e-3f) * r + 8.3334519073e-3f) * r +
+                       4.1665795894e-2f) *
+                          r +
+                      1.6666665459e-1f) *
+                         r +
+                     5.0000001201e-1f) *
+                        z +
+                    r + 1.0f;
+    const auto e = static_cast<int32_t>(n);
+    return p * std::bit_cast<float>((e + 127) << 23);
+}
+
+float lane_sum(const float* x, size_t n) {
+    float acc[kLanes] = {};
+    size_t i = 0;
+    for (; i + kLanes <= n; i += kLanes)
+        for (size_t k = 0; k < kLanes; ++k) acc[k] += x[i + k];
+    float s = 0;
+    for (; i < n; ++i) s += x[i];
+    for (size_t k = 0; k < kLanes; ++k) s += acc[k];
+    return s;
+}
+
+float lane_centered_sq_sum(const float* x, size_t n, float mean) {
+    float acc[kLanes] = {};
+    size_t i = 0;
+    for (; i + kLanes <= n; i += kLanes)
+        for (size_t k = 0; k < kLanes; ++k) {
+            const float d = x[i + k] - mean;
+            acc[k] += d * d;
+        }
+    float s = 0;
+    for (; i < n; ++i) s += (x[i] - mean) * (x[i] - mean);
+    for (size_t k = 0; k < kLanes; ++k) s += acc[k];
+    return s;
+}
+
+float lane_max(const float* x, size_t n) {
+    float acc[kLanes];
+    std::fill(acc, acc + kLanes, -INFINITY);
+    size_t i = 0;
+    for (; i + kLanes <= n; i += kLanes)
+        for (size_t k = 0; k < kLanes; ++k) acc[k] = x[i + k] > acc[k] ? x[i + k] : acc[k];
+    float m = -INFINITY;
+    for (; i < n; ++i) m = x[i] > m ? x[i] : m;
+    for (size_t k = 0; k < kLanes; ++k) m = acc[k] > m ? acc[k] : m;
+    return m;
+}
+
+// out (rows×C) = LayerNorm(x) · g + b; biased variance, two passes, as torch.nn.LayerNorm.
+void layernorm(ConstMatView x, std::span<const float> g, std::span<const float> b, float eps,
+               MatView out) {
+    const size_t C = x.cols();
+    for (size_t t = 0; t < x.rows(); ++t) {
+        const float* xr = x.row(t).data();
+        float* o = out.row(t).data();
+        const float mean = lane_sum(xr, C) / float(C);
+        const float var = lane_centered_sq_sum(xr, C, mean) / float(C);
+        const float rstd = 1.0f / std::sqrt(var + eps);
+        for (size_t c = 0; c < C; ++c) o[c] = (xr[c] - mean) * rstd * g[c] + b[c];
+    }
+}
+
+void add_bias(MatView y, std::span<const float> bias) {
+    for (size_t t = 0; t < y.rows(); ++t) {
+        float* r = y.row(t).data();
+        for (size_t j = 0; j < y.cols(); ++j) r[j] += bias[j];
+    }
+}
+
+// y = gelu_new(y + bias), with 0.5·v·(1 + tanh u) = v / (1 + exp(−2u)), u = √(2/π)(v + 0.044715v³).
+void add_bias_gelu(MatView y, std::span<const float> bias) {
+    const float k = float(std::sqrt(2.0 / std::numbers::pi));
+    for (size_t t = 0; t < y.rows(); ++t) {
+        float* r = y.row(t).data();
+        for (size_t j = 0; j < y.cols(); ++j) {
+            const float v = r[j] + bias[j];
+            const float u = k * (v + 0.044715f * v * v * v);
+            r[j] = v / (1.0f + exp_approx(-2.0f * u));
+        }
+    }
+}
+
+ConstMatView weight(std::span<const float> w, size_t in, size_t out) {
+    return {w.data(), in, out};
+}
+
+// ---- scratch: one allocation per pass ---------------------------------------------------------
+
+class Arena {
+  public:
+    // Reserve `n` floats; returns the offset. Call all reserves before `allocate`.
+    size_t reserve(size_t n) {
+        const size_t at = size_;
+        size_ += (n + 15) / 16 * 16;  // 64-byte multiples keep every region aligned alike
+        return at;
+    }
+    void allocate() { data_.assign(size_, 0.0f); }
+    float* at(size_t offset) { return data_.data() + offset; }
+
+  private:
+    std::vector<float> data_;
+    size_t size_ = 0;
+};
+
+// ---- the layer pieces -------------------------------------------------------------------------
+
+struct Dims {
+    size_t C, H, hd, I, L;
+    float eps;
+};
+
+Dims dims(const Gpt2Weights& w) {
+    const auto& c = w.config;
+    return {c.n_embd, c.n_head, c.head_dim(), c.n_inner, c.n_layer, float(c.layer_norm_epsilon)};
+}
+
+// Rows [b, e) of x (R×C): h = ln_1(x); qkv = h·W_attn + b_attn (R×3C).
+void attention_inputs(const Gpt2LayerWeights& L, const Dims& d, MatView x, MatView h, MatView qkv,
+                      size_t b, size_t e) {
+    layernorm(x.row_range(b, e), L.ln_1_w, L.ln_1_b, d.eps, h.row_range(b, e));
+    blas::gemm(Trans::N, Trans::N, 1.0f, h.row_range(b, e), weight(L.c_attn_w, d.C, 3 * d.C), 0.0f,
+               qkv.row_range(b, e));
+    add_bias(qkv.row_range(b, e), L.c_attn_b);
+}
+
+// Rows [b, e): x += att·W_proj + b; x += gelu(ln_2(x)·W_fc + b_fc)·W_mproj + b_mproj.
+void attention_output_and_mlp(const Gpt2LayerWeights& L, const Dims& d, MatView x, MatView h,
+                              ConstMatView att, MatView fc, size_t b, size_t e) {
+    MatView xb = x.row_range(b, e), hb = h.row_range(b, e), fb = fc.row_range(b, e);
+    blas::gemm(Trans::N, Trans::N, 1.0f, att.row_range(b, e), weight(L.attn_proj_w, d.C, d.C), 1.0f,
+               xb);
+    add_bias(xb, L.attn_proj_b);
+    layernorm(xb, L.ln_2_w, L.ln_2_b, d.eps, hb);
+    blas::gemm(Trans::N, Trans::N, 1.0f, hb, weight(L.fc_w, d.C, d.I), 0.0f, fb);
+    add_bias_gelu(fb, L.fc_b);
+    blas::gemm(Trans::N, Trans::N, 1.0f, fb, weight(L.mlp_proj_w, d.I, d.C), 1.0f, xb);
+    add_bias(xb, L.mlp_proj_b);
+}
+
+// Causal attention of Tq new rows of one head over Tp cached keys and themselves.
+// q, kn, vn: Tq×hd; kp, vp: Tp×hd (Tp may be 0); out: Tq×hd; scratch: Tq·(Tp+Tq) floats.
+// New row i attends to keys 0 … Tp+i.
+void attend(ConstMatView q, ConstMatView kp, ConstMatView vp, ConstMatView kn, ConstMatView vn,
+            float scale, float* scratch, MatView out) {
+    const size_t Tq = q.rows(), Tp = kp.rows(), Tk = Tp + Tq;
+    MatView s(scratch, Tq, Tk);
+    MatView s_past(scratch, Tq, Tp, Tk), s_new(scratch + Tp, Tq, Tq, Tk);
+    if (Tp) blas::gemm(Trans::N, Trans::T, scale, q, kp, 0.0f, s_past);
+    blas::gemm(Trans::N, Trans::T, scale, q, kn, 0.0f, s_new);
+    for (size_t i = 0; i < Tq; ++i) {
+        float* r = s.row(i).data();
+        const size_t n = Tp + i + 1;
+        const float mx = lane_max(r, n);
+        for (size_t j = 0; j < n; ++j) r[j] = exp_approx(r[j] - mx);
+        const float inv = 1.0f / lane_sum(r, n);
+        for (size_t j = 0; j < n; ++j) r[j] *= inv;
+        std::fill(r + n, r + Tk, 0.0f);
+    }
+    if (Tp) blas::gemm(Trans::N, Trans::N, 1.0f, s_past, vp, 0.0f, out);
+    blas::gemm(Trans::N, Trans::N, 1.0f, s_new, vn, Tp ? 1.0f : 0.0f, out);
+}
+
+// Runs task(t, scratch) for t in [0, n_tasks) on up to `threads` workers, each with its own
+// `per_worker` floats of scratch from `scratch`. Tasks are independent, so the result does not
+// depend on which worker runs which.
+template <class F>
+void for_tasks(size_t n_tasks, int threads, size_t workers, float* scratch, size_t per_worker,
+               F&& task) {
+    std::atomic<size_t> next{0};
+    parallel_for(workers, threads, [&](size_t wk) {
+        for (size_t t = next.fetch_add(1); t < n_tasks; t = next.fetch_add(1))
+            task(t, scratch + wk * per_worker);
+    });
+}
+
+size_t round16(size_t n) {
+    return (n + 15) / 16 * 16;
+}
+
+}  // namespace
+
+PackedKvCache cpu_text_pass(const Gpt2Weights& w, const PackedTokens& texts,
+                            const Gpt2CpuOptions& options) {
+    const auto& cfg = w.config;
+    const Dims d = dims(w);
+    const size_t N = texts.count(), R = texts.tokens();
+    require(N >= 1, "GPT-2 text pass: no sequences");
+    require(texts.offsets.front() == 0 && texts.offsets.back() == R,
+            "GPT-2 text pass: offsets end at {} but there are {} ids", texts.offsets.back(), R);
+    size_t t_max = 0;
+    for (size_t s = 0; s < N; ++s) {
+        const size_t T = texts.length(s);
+        require(T >= 1, "GPT-2 text pass: sequence {} is empty", s);
+        require(T <= cfg.n_positions,
+                "GPT-2 text pass: sequence {} has {} tokens but the model has {} positions", s, T,
+                cfg.n_positions);
+        t_max = std::max(t_max, T);
+    }
+    for (size_t r = 0; r < R; ++r)
+        require(texts.ids[r] >= 0 && size_t(texts.ids[r]) < cfg.vocab_size,
+                "GPT-2 text pass: packed token {} is id {}, outside the vocabulary of {}", r,
+                texts.ids[r], cfg.vocab_size);
+
+    const int threads = resolve_threads(options.threads);
+    const size_t workers = std::min<size_t>(size_t(threads), N * d.H);
+    const size_t per_worker = round16(t_max * t_max);
+    Arena arena;
+    const size_t ox = arena.reserve(R * d.C), oh = arena.reserve(R * d.C),
+                 oqkv = arena.reserve(R * 3 * d.C), oatt = arena.reserve(R * d.C),
+                 ofc = arena.reserve(R * d.I), os = arena.reserve(workers * per_worker);
+    arena.allocate();
+    MatView x(arena.at(ox), R, d.C), h(arena.at(oh), R, d.C), qkv(arena.at(oqkv), R, 3 * d.C),
+        att(arena.at(oatt), R, d.C), fc(arena.at(ofc), R, d.I);
+
+    PackedKvCache cache;
+    cache.offsets = texts.offsets;
+    for (size_t l = 0; l < d.L; ++l) {
+        cache.k.emplace_back(R, d.C);
+        cache.v.emplace_back(R, d.C);
+    }
+
+    // x (R×C) = wte[ids] + wpe[position within its own sequence].
+    for (size_t s = 0; s < N; ++s)
+        for (size_t r = texts.offsets[s]; r < texts.offsets[s + 1]; ++r) {
+            const float* e = w.wte.data() + size_t(texts.ids[r]) * d.C;
+            const float* p = w.wpe.data() + (r - texts.offsets[s]) * d.C;
+            float* xr = x.row(r).data();
+            for (size_t c = 0; c < d.C; ++c) xr[c] = e[c] + p[c];
+        }
+
+    const size_t blocks = chunk_count(R, kRowBlock);
+    const float scale = 1.0f / std::sqrt(float(d.hd));
+    for (size_t l = 0; l < d.L; ++l) {
+        const auto& L = w.layers[l];
+        Matrix &kc = cache.k[l], &vc = cache.v[l];
+        parallel_for(blocks, threads, [&](size_t blk) {
+            const size_t b = blk * kRowBlock, e = std::min(R, b + kRowBlock);
+            attention_inputs(L, d, x, h, qkv, b, e);
+            for (size_t r = b; r < e; ++r) {
+                const float* q = qkv.row(r).data();
+                std::copy(q + d.C, q + 2 * d.C, kc.row(r).data());
+                std::copy(q + 2 * d.C, q + 3 * d.C, vc.row(r).data());
+            }
+        });
+        if (l + 1 == d.L) break;  // the cache is complete; the rest of the last block is unused
+
+        for_tasks(N * d.H, threads, workers, arena.at(os), per_worker, [&](size_t t, float* sc) {
+            const size_t s = t / d.H, hh = t % d.H, o = texts.offsets[s], T = texts.length(s);
+            const size_t c0 = hh * d.hd;
+            ConstMatView q(qkv.data() + o * 3 * d.C + c0, T, d.hd, 3 * d.C);
+            ConstMatView kn(kc.data() + o * d.C + c0, T, d.hd, d.C);
+            ConstMatView vn(vc.data() + o * d.C + c0, T, d.hd, d.C);
+            attend(q, {}, {}, kn, vn, scale, sc, MatView(att.data() + o * d.C + c0, T, d.hd, d.C));
+        });
+
+        parallel_for(blocks, threads, [&](size_t blk) {
+            const size_t b = blk * kRowBlock, e = std::min(R, b + kRowBlock);
+            attention_output_and_mlp(L, d, x, h, att, fc, b, e);
+        });
+    }
+    return cache;
+}
+
+BatchPromptResult cpu_prompt_pass(const Gpt2Weights& w, const PackedKvCache& cache,
+                                  ConstMatView prompt, const BatchPromptOptions& options,
+                                  const Gpt2CpuOptions& cpu) {
+    const auto& cfg = w.config;
+    const Dims d = dims(w);
+    const size_t P = prompt.rows(), N = cache.count();
+    require(P >= 1, "GPT-2 prompt pass: the prompt has no rows");
+    require(prompt.cols() == d.C,
+            "GPT-2 prompt pass: the prompt is {}×{} but the model's n_embd is {}", P, prompt.cols(),
+            d.C);
+    require(N >= 1, "GPT-2 prompt pass: the cache holds no sequences");
+    require(cache.k.size() == d.L && cache.v.size() == d.L,
+            "GPT-2 prompt pass: the cache has {} layers, the model {}", cache.k.size(), d.L);
+    require(options.position_starts.empty() || options.position_starts.size() == N,
+            "GPT-2 prompt pass: {} position starts for {} cached sequences",
+            options.position_starts.size(), N);
+
+    BatchPromptResult res;
+    size_t tk_max = 0;
+    for (size_t s = 0; s < N; ++s) {
+        const size_t start =
+            options.position_starts.empty() ? cache.length(s) : options.position_starts[s];
+        require(start + P <= cfg.n_positions,
+                "GPT-2 prompt pass: sequence {}: prompt positions {} … {} exceed the model's {} "
+                "positions",
+                s, start, start + P - 1, cfg.n_positions);
+        res.position_starts.push_back(start);
+        tk_max = std::max(tk_max, cache.length(s) + P);
+    }
+    if (options.logits == LogitsRequest::selected)
+        for (int32_t id : options.logit_token_ids)
+            require(id >= 0 && size_t(id) < cfg.vocab_size,
+                    "GPT-2 prompt pass: logit requested for id {}, outside the vocabulary of {}",
+                    id, cfg.vocab_size);
+
+    const size_t R = N * P;
+    const int threads = resolve_threads(cpu.threads);
+    const size_t workers = std::min<size_t>(size_t(threads), N * d.H);
+    const size_t per_worker = round16(P * tk_max);
+    Arena arena;
+    const size_t oy = arena.reserve(R * d.C), oh = arena.reserve(R * d.C),
+                 oqkv = arena.reserve(R * 3 * d.C), oatt = arena.reserve(R * d.C),
+                 ofc = arena.reserve(R * d.I), os = arena.reserve(workers * per_worker);
+    arena.allocate();
+    MatView y(arena.at(oy), R, d.C), h(arena.at(oh), R, d.C), qkv(arena.at(oqkv), R, 3 * d.C),
+        att(arena.at(oatt), R, d.C), fc(arena.at(ofc), R, d.I);
+
+    // y (row s·P+i) = prompt[i] + wpe[start_s + i].
+    for (size_t s = 0; s < N; ++s)
+        for (size_t i = 0; i < P; ++i) {
+            const float* p = w.wpe.data() + (res.position_starts[s] + i) * d.C;
+            const float* src = prompt.row(i).data();
+            float* yr = y.row(s * P + i).data();
+            for (size_t c = 0; c < d.C; ++c) yr[c] = src[c] + p[c];
+        }
+
+    const size_t blocks = chunk_count(R, kRowBlock);
+    const float scale = 1.0f / std::sqrt(float(d.hd));
+    for (size_t l = 0; l < d.L; ++l) {
+        const auto& L = w.layers[l];
+        parallel_for(blocks, threads, [&](size_t blk) {
+            const size_t b = blk * kRowBlock, e = std::min(R, b + kRowBlock);
+            attention_inputs(L, d, y, h, qkv, b, e);
+        });
+        const Matrix &kc = cache.k[l], &vc = cache.v[l];
+        for_tasks(N * d.H, threads, workers, arena.at(os), per_worker, [&](size_t t, float* sc) {
+            const size_t s = t / d.H, hh = t % d.H, o = cache.offsets[s], Tp = cache.length(s);
+            const size_t c0 = hh * d.hd, r0 = s * P;
+            ConstMatView q(qkv.data() + r0 * 3 * d.C + c0, P, d.hd, 3 * d.C);
+            ConstMatView kn(qkv.data() + r0 * 3 * d.C + d.C + c0, P, d.hd, 3 * d.C);
+            ConstMatView vn(qkv.data() + r0 * 3 * d.C + 2 * d.C + c0, P, d.hd, 3 * d.C);
+            ConstMatView kp(kc.data() + o * d.C + c0, Tp, d.hd, d.C);
+            ConstMatView vp(vc.data() + o * d.C + c0, Tp, d.hd, d.C);
+            attend(q, kp, vp, kn, vn, scale, sc, MatView(att.data() + r0 * d.C + c0, P, d.hd, d.C));
+        });
+        parallel_for(blocks, threads, [&](size_t blk) {
+            const size_t b = blk * kRowBlock, e = std::min(R, b + kRowBlock);
+            attention_output_and_mlp(L, d, y, h, att, fc, b, e);
+        });
+    }
+
+    // ln_f on each sequence's last prompt row: last_hidden N×C.
+    res.last_hidden = Matrix(N, d.C);
+    for (size_t s = 0; s < N; ++s)
+        layernorm(y.row_range(s * P + P - 1, s * P + P), w.ln_f_w, w.ln_f_b, d.eps,
+                  res.last_hidden.row_range(s, s + 1));
+
+    // Logits: last_hidden · lm_headᵀ over fixed blocks of vocabulary rows.
+    auto logits_for = [&](ConstMatView head) {  // head: K×C rows of lm_head → logits N×K
+        const size_t K = head.rows();
+        res.logits = Matrix(N, K);
+        parallel_for(chunk_count(K, kVocabBlock), threads, [&](size_t blk) {
+            const size_t b = blk * kVocabBlock, e = std::min(K, b + kVocabBlock);
+            blas::gemm(Trans::N, Trans::T, 1.0f, res.last_hidden, head.row_range(b, e), 0.0f,
+                       MatView(res.logits.data() + b, N, e - b, K));
+        });
+    };
+    switch (options.logits) {
+        case LogitsRequest::none:
+            break;
+        case LogitsRequest::full:
+            logits_for(ConstMatView(w.lm_head.data(), cfg.vocab_size, d.C));
+            break;
+        case LogitsRequest::selected: {
+            Matrix rows(options.logit_token_ids.size(), d.C);
+            for (size_t i = 0; i < rows.rows(); ++i) {
+                const float* src = w.lm_head.data() + size_t(options.logit_token_ids[i]) * d.C;
+                std::copy(src, src + d.C, rows.row(i).data());
+            }
+            logits_for(rows);
+            break;
+        }
+    }
+    return res;
+}
+
+std::vector<std::vector<size_t>> length_sorted_chunks(std::span<const size_t> lengths,
+                                                      size_t max_tokens) {
+    require(max_tokens >= 1, "length_sorted_chunks: max_tokens must be at least 1");
+    std::vector<size_t> order(lengths.size());
+    std::iota(order.begin(), order.end(), size_t{0});
+    std::stable_sort(order.begin(), order.end(),
+                     [&](size_t a, size_t b) { return lengths[a] < lengths[b]; });
+    std::vector<std::vector<size_t>> chunks;
+    size_t tokens = 0;
+    for (size_t i : order) {
+        if (chunks.empty() || tokens + lengths[i] > max_tokens) {
+            chunks.emplace_back();
+            tokens = 0;
+        }
+        chunks.back().push_back(i);
+        tokens += lengths[i];
+    }
+    return chunks;
+}
+
+}  // namespace promptlens

@@ -1,0 +1,397 @@
+// The fast CPU forward pass (model/gpt2_cpu.hpp) against the plain reference and the HuggingFace
+// golden files of the tiny model (tests/data/gpt2-tiny, see its README).
+//
+// Tolerances:
+//  * against the reference (double accumulation): 1e-5 absolute on hidden states and K/V (values
+//    are O(1); float32 GEMMs over C = 32 … I = 128 terms and a float LayerNorm cost a few 1e-7 per
+//    layer), 5e-5 on logits (a float32 sum of C products of O(1) values, then compared with a
+//    double sum). The measured maxima are printed as "[ cpu ]" lines.
+//  * against the HF float32 files: the README's 1e-4 (hidden) and 5e-4 (logits), as the
+//    reference's own tests.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <fstream>
+#include <iostream>
+
+#include "core/error.hpp"
+#include "core/npy.hpp"
+#include "core/rng.hpp"
+#include "model/gpt2_cpu.hpp"
+#include "model/gpt2_reference.hpp"
+#include "test_helpers.hpp"
+
+namespace promptlens {
+namespace {
+
+constexpr double kRefHiddenAtol = 1e-5, kRefLogitAtol = 5e-5;
+// K/V reach |6| in the tiny model (hidden states after ln_f stay O(1)): add a relative part.
+constexpr double kRefKvRtol = 1e-5;
+constexpr double kHfHiddenAtol = 1e-4, kHfLogitAtol = 5e-4;
+
+struct Array {  // any .npy (f32/f64/i32/i64) as doubles in C order
+    std::vector<size_t> shape;
+    std::vector<double> v;
+};
+Array load(const std::string& rel) {
+    const auto path = test::data_path("gpt2-tiny/" + rel);
+    const NpyHeader h = read_npy_header(path);
+    std::ifstream in(path, std::ios::binary);
+    in.seekg(static_cast<std::streamoff>(h.data_offset));
+    std::vector<char> raw(h.count() * dtype_size(h.dtype));
+    in.read(raw.data(), static_cast<std::streamsize>(raw.size()));
+    Array a{h.shape, std::vector<double>(h.count())};
+    for (size_t i = 0; i < h.count(); ++i) {
+        const char* p = raw.data() + i * dtype_size(h.dtype);
+        float f;
+        int32_t i32;
+        int64_t i64;
+        switch (h.dtype) {
+            case DType::f32:
+                std::memcpy(&f, p, 4);
+                a.v[i] = f;
+                break;
+            case DType::f64:
+                std::memcpy(&a.v[i], p, 8);
+                break;
+            case DType::i32:
+                std::memcpy(&i32, p, 4);
+                a.v[i] = i32;
+                break;
+            case DType::i64:
+                std::memcpy(&i64, p, 8);
+                a.v[i] = double(i64);
+                break;
+        }
+    }
+    return a;
+}
+std::vector<double> slice(const Array& a, size_t begin, size_t n) {
+    return {a.v.begin() + long(begin), a.v.begin() + long(begin + n)};
+}
+template <class V>
+std::vector<double> dbl(const V& v) {
+    return {v.begin(), v.end()};
+}
+double max_diff(const std::vector<double>& a, const std::vector<double>& b) {
+    double m = 0;
+    for (size_t i = 0; i < a.size() && i < b.size(); ++i) m = std::max(m, std::fabs(a[i] - b[i]));
+    return m;
+}
+void report(const std::string& what, double err) {
+    std::cout << "[ cpu ] " << what << " max|diff| = " << err << "\n";
+}
+
+const Gpt2Weights& tiny() {
+    static const Gpt2Weights w = load_gpt2_model(test::data_path("gpt2-tiny"));
+    return w;
+}
+Matrix prompt() {  // [1, P, C] → P×C
+    Array a = load("prompt.npy");
+    Matrix m(a.shape[1], a.shape[2]);
+    for (size_t i = 0; i < m.size(); ++i) m.data()[i] = float(a.v[i]);
+    return m;
+}
+std::vector<int32_t> row_ids(const Array& ids, size_t r, size_t n) {
+    std::vector<int32_t> out;
+    for (size_t j = 0; j < n; ++j) out.push_back(int32_t(ids.v[r * ids.shape[1] + j]));
+    return out;
+}
+// The unpadded rows of `<dir>/input_ids.npy` (+ attention_mask when there is one).
+std::vector<std::vector<int32_t>> rows_of(const std::string& dir) {
+    Array ids = load(dir + "input_ids.npy");
+    std::vector<std::vector<int32_t>> rows;
+    if (dir.starts_with("single")) return {row_ids(ids, 0, ids.shape[1])};
+    Array mask = load(dir + "attention_mask.npy");
+    for (size_t r = 0; r < ids.shape[0]; ++r) {
+        size_t n = 0;
+        for (size_t j = 0; j < mask.shape[1]; ++j) n += mask.v[r * mask.shape[1] + j] != 0;
+        rows.push_back(row_ids(ids, r, n));
+    }
+    return rows;
+}
+PackedTokens pack(const std::vector<std::vector<int32_t>>& rows) {
+    PackedTokens p;
+    for (const auto& r : rows) p.add(r);
+    return p;
+}
+
+// Running maxima over all golden comparisons, printed once by the last test of the suite.
+struct Errors {
+    double ref_hidden = 0, ref_kv = 0, ref_logits = 0, hf_hidden = 0, hf_logits = 0;
+};
+Errors& errors() {
+    static Errors e;
+    return e;
+}
+
+// The four single_* sequences packed in ONE text pass, then one prompt pass with full logits.
+TEST(Gpt2CpuGolden, SingleCasesPackedTogether) {
+    const auto& w = tiny();
+    const size_t C = w.config.n_embd, H = w.config.n_head, hd = C / H;
+    std::vector<std::vector<int32_t>> rows;
+    for (int i = 0; i < 4; ++i) rows.push_back(rows_of("single_" + std::to_string(i) + "/")[0]);
+    const Matrix p = prompt();
+    auto cache = cpu_text_pass(w, pack(rows), {.threads = 2});
+    auto pr = cpu_prompt_pass(w, cache, p, {.logits = LogitsRequest::full}, {.threads = 2});
+    ASSERT_EQ(pr.last_hidden.rows(), 4u);
+    ASSERT_EQ(pr.logits.cols(), w.config.vocab_size);
+    auto& err = errors();
+    for (size_t s = 0; s < 4; ++s) {
+        const std::string dir = "single_" + std::to_string(s) + "/";
+        const size_t T = rows[s].size();
+        EXPECT_EQ(pr.position_starts[s], T);
+        // Every layer's K/V against the reference cache.
+        auto ref_text = reference_text_pass(w, rows[s]);
+        KvCache mine = cache.sequence(s);
+        for (size_t l = 0; l < w.config.n_layer; ++l) {
+            for (auto [a, b] : {std::pair{&mine.k[l], &ref_text.cache.k[l]},
+                                std::pair{&mine.v[l], &ref_text.cache.v[l]}}) {
+                EXPECT_TRUE(
+                    test::all_close(dbl(a->values()), dbl(b->values()), kRefHiddenAtol, kRefKvRtol))
+                    << dir << " layer " << l;
+                err.ref_kv = std::max(err.ref_kv, max_diff(dbl(a->values()), dbl(b->values())));
+            }
+        }
+        // Layer-0 K/V against HF, [1, H, T, hd].
+        for (const char* kv : {"past_key_l0", "past_value_l0"}) {
+            Array ref = load(dir + kv + ".npy");
+            const Matrix& m = kv[5] == 'k' ? mine.k[0] : mine.v[0];
+            std::vector<double> got;
+            for (size_t h = 0; h < H; ++h)
+                for (size_t t = 0; t < T; ++t)
+                    for (size_t d = 0; d < hd; ++d) got.push_back(m(t, h * hd + d));
+            EXPECT_TRUE(test::all_close(got, ref.v, kHfHiddenAtol, 0)) << dir << kv;
+            err.hf_hidden = std::max(err.hf_hidden, max_diff(got, ref.v));
+        }
+        // Prompt pass against the reference and HF.
+        auto ref = reference_prompt_pass(w, ref_text.cache, p, {.logits = LogitsRequest::full});
+        auto h = dbl(pr.last_hidden.row(s)), lg = dbl(pr.logits.row(s));
+        EXPECT_TRUE(test::all_close(h, dbl(ref.last_hidden), kRefHiddenAtol, 0)) << dir;
+        EXPECT_TRUE(test::all_close(lg, dbl(ref.logits), kRefLogitAtol, 0)) << dir;
+        err.ref_hidden = std::max(err.ref_hidden, max_diff(h, dbl(ref.last_hidden)));
+        err.ref_logits = std::max(err.ref_logits, max_diff(lg, dbl(ref.logits)));
+        Array hf = load(dir + "prompt_last_hidden.npy"),
+              hf_lg = load(dir + "prompt_last_logits.npy");
+        EXPECT_TRUE(test::all_close(h, hf.v, kHfHiddenAtol, 0)) << dir;
+        EXPECT_TRUE(test::all_close(lg, hf_lg.v, kHfLogitAtol, 0)) << dir;
+        err.hf_hidden = std::max(err.hf_hidden, max_diff(h, hf.v));
+        err.hf_logits = std::max(err.hf_logits, max_diff(lg, hf_lg.v));
+    }
+}
+
+// A padded/e2e batch packed without padding; `starts` empty = per-row positions.
+void check_batch(const std::string& dir, bool hf_starts, const std::string& hidden_file,
+                 const std::string& logits_file) {
+    const auto& w = tiny();
+    const size_t C = w.config.n_embd;
+    auto rows = rows_of(dir);
+    std::vector<size_t> len;
+    for (const auto& r : rows) len.push_back(r.size());
+    Array lid = load(dir + "logit_ids.npy");
+    std::vector<int32_t> chosen(lid.v.begin(), lid.v.end());
+    BatchPromptOptions o{.logits = LogitsRequest::selected, .logit_token_ids = chosen};
+    if (hf_starts) o.position_starts = hf_padded_prompt_starts(len, 32);
+    const Matrix p = prompt();
+    auto cache = cpu_text_pass(w, pack(rows), {.threads = 2});
+    auto pr = cpu_prompt_pass(w, cache, p, o, {.threads = 2});
+    Array hf = load(dir + hidden_file), hf_lg = load(dir + logits_file);
+    auto& err = errors();
+    for (size_t r = 0; r < rows.size(); ++r) {
+        auto ref_text = reference_text_pass(w, rows[r]);
+        PromptPassOptions ro{.logits = LogitsRequest::selected, .logit_token_ids = chosen};
+        if (hf_starts) ro.position_start = o.position_starts[r];
+        auto ref = reference_prompt_pass(w, ref_text.cache, p, ro);
+        EXPECT_EQ(pr.position_starts[r], ref.position_start);
+        auto h = dbl(pr.last_hidden.row(r)), lg = dbl(pr.logits.row(r));
+        EXPECT_TRUE(test::all_close(h, dbl(ref.last_hidden), kRefHiddenAtol, 0)) << dir << r;
+        EXPECT_TRUE(test::all_close(lg, dbl(ref.logits), kRefLogitAtol, 0)) << dir << r;
+        err.ref_hidden = std::max(err.ref_hidden, max_diff(h, dbl(ref.last_hidden)));
+        err.ref_logits = std::max(err.ref_logits, max_diff(lg, dbl(ref.logits)));
+        auto hh = slice(hf, r * C, C), hl = slice(hf_lg, r * chosen.size(), chosen.size());
+        EXPECT_TRUE(test::all_close(h, hh, kHfHiddenAtol, 0)) << dir << hidden_file << r;
+        EXPECT_TRUE(test::all_close(lg, hl, kHfLogitAtol, 0)) << dir << logits_file << r;
+        err.hf_hidden = std::max(err.hf_hidden, max_diff(h, hh));
+        err.hf_logits = std::max(err.hf_logits, max_diff(lg, hl));
+    }
+}
+
+TEST(Gpt2CpuGolden, PaddedBatchCompatibilityStartsAndPerRow) {
+    check_batch("padded/", true, "prompt_last_hidden.npy", "prompt_last_logits_subset.npy");
+    check_batch("padded/", false, "prompt_last_hidden_perrow.npy",
+                "prompt_last_logits_perrow_subset.npy");
+}
+
+TEST(Gpt2CpuGolden, E2eBatchedAndSingle) {
+    check_batch("e2e/", true, "prompt_last_hidden.npy", "prompt_last_logits_subset.npy");
+    // Each text alone in HF = per-row starts here (hidden only; no golden logits for it).
+    const auto& w = tiny();
+    auto rows = rows_of("e2e/");
+    auto pr = cpu_prompt_pass(w, cpu_text_pass(w, pack(rows)), prompt());
+    Array single = load("e2e/prompt_last_hidden_single.npy");
+    for (size_t r = 0; r < rows.size(); ++r) {
+        auto ref = slice(single, r * w.config.n_embd, w.config.n_embd);
+        EXPECT_TRUE(test::all_close(dbl(pr.last_hidden.row(r)), ref, kHfHiddenAtol, 0));
+        errors().hf_hidden =
+            std::max(errors().hf_hidden, max_diff(dbl(pr.last_hidden.row(r)), ref));
+    }
+}
+
+TEST(Gpt2CpuGolden, ZzReportMaxima) {  // runs after the golden tests above (declaration order)
+    const auto& e = errors();
+    report("vs reference: K/V (all layers)", e.ref_kv);
+    report("vs reference: last hidden", e.ref_hidden);
+    report("vs reference: logits", e.ref_logits);
+    report("vs HF float32: hidden + layer-0 K/V", e.hf_hidden);
+    report("vs HF float32: logits", e.hf_logits);
+    EXPECT_LE(e.ref_hidden, kRefHiddenAtol);
+}
+
+// Random sequences of mixed lengths over the tiny model's vocabulary; more than 64 packed tokens
+// so rows fall in several GEMM row blocks at other offsets than when run alone.
+std::vector<std::vector<int32_t>> random_rows(size_t n, size_t max_len, uint64_t seed) {
+    Rng rng(seed, 0);
+    std::vector<std::vector<int32_t>> rows(n);
+    for (auto& r : rows) {
+        r.resize(1 + rng.below(max_len));
+        for (auto& id : r) id = int32_t(rng.below(50257));
+    }
+    return rows;
+}
+
+TEST(Gpt2Cpu, PackedBatchGivesEachRowsFeaturesAsAlone) {
+    const auto& w = tiny();
+    auto rows = random_rows(9, 40, 7);
+    const Matrix p = prompt();
+    const std::vector<int32_t> ids = {11274, 14774, 922, 2089};
+    BatchPromptOptions o{.logits = LogitsRequest::selected, .logit_token_ids = ids};
+    auto packed = cpu_prompt_pass(w, cpu_text_pass(w, pack(rows)), p, o);
+    double err_h = 0, err_l = 0;
+    for (size_t r = 0; r < rows.size(); ++r) {
+        auto alone = cpu_prompt_pass(w, cpu_text_pass(w, pack({rows[r]})), p, o);
+        err_h = std::max(err_h,
+                         max_diff(dbl(packed.last_hidden.row(r)), dbl(alone.last_hidden.row(0))));
+        err_l = std::max(err_l, max_diff(dbl(packed.logits.row(r)), dbl(alone.logits.row(0))));
+    }
+    report("packed vs alone: last hidden", err_h);
+    report("packed vs alone: logits", err_l);
+    EXPECT_LE(err_h, 1e-6);
+    EXPECT_LE(err_l, 1e-6);
+}
+
+TEST(Gpt2Cpu, IdenticalBytesForThreads123) {
+    const auto& w = tiny();
+    auto texts = pack(random_rows(12, 60, 11));
+    const Matrix p = prompt();
+    BatchPromptOptions o{.logits = LogitsRequest::full};
+    auto c1 = cpu_text_pass(w, texts, {.threads = 1});
+    auto r1 = cpu_prompt_pass(w, c1, p, o, {.threads = 1});
+    for (int t : {2, 3}) {
+        auto ct = cpu_text_pass(w, texts, {.threads = t});
+        for (size_t l = 0; l < c1.k.size(); ++l) {
+            EXPECT_EQ(0, std::memcmp(ct.k[l].data(), c1.k[l].data(), c1.k[l].size() * 4)) << t;
+            EXPECT_EQ(0, std::memcmp(ct.v[l].data(), c1.v[l].data(), c1.v[l].size() * 4)) << t;
+        }
+        auto rt = cpu_prompt_pass(w, ct, p, o, {.threads = t});
+        EXPECT_EQ(0, std::memcmp(rt.last_hidden.data(), r1.last_hidden.data(),
+                                 r1.last_hidden.size() * 4));
+        EXPECT_EQ(0, std::memcmp(rt.logits.data(), r1.logits.data(), r1.logits.size() * 4));
+    }
+}
+
+TEST(Gpt2Cpu, CompatibilityStartsMatchTheReference) {
+    const auto& w = tiny();
+    auto rows = random_rows(5, 20, 3);
+    std::vector<size_t> starts = {20, 20, 35, 0, 60};  // any start, even before the text's end
+    const Matrix p = prompt();
+    auto pr = cpu_prompt_pass(w, cpu_text_pass(w, pack(rows)), p, {.position_starts = starts});
+    EXPECT_EQ(pr.position_starts, starts);
+    double err = 0;
+    for (size_t r = 0; r < rows.size(); ++r) {
+        auto ref = reference_prompt_pass(w, reference_text_pass(w, rows[r]).cache, p,
+                                         {.position_start = starts[r]});
+        EXPECT_TRUE(
+            test::all_close(dbl(pr.last_hidden.row(r)), dbl(ref.last_hidden), kRefHiddenAtol, 0));
+        err = std::max(err, max_diff(dbl(pr.last_hidden.row(r)), dbl(ref.last_hidden)));
+    }
+    report("compatibility starts vs reference: last hidden", err);
+}
+
+TEST(Gpt2Cpu, OneTextPassServesManyPromptsThroughTheBackendSeam) {
+    const auto& w = tiny();
+    const Gpt2CpuBackend cpu(w, {.threads = 2});
+    const Gpt2Backend& backend = cpu;
+    EXPECT_EQ(backend.name(), "cpu-fp32");
+    auto cache = backend.text_pass(pack(random_rows(4, 30, 5)));
+    const auto k0 = cache.k;
+    Matrix p = prompt(), q = prompt();
+    for (float& v : q.values()) v *= -0.5f;
+    auto a1 = backend.prompt_pass(cache, p);
+    auto b = backend.prompt_pass(cache, q);
+    auto a2 = backend.prompt_pass(cache, p.row_range(0, 4));
+    EXPECT_EQ(a1.last_hidden.values().size(), a2.last_hidden.values().size());
+    EXPECT_EQ(0,
+              std::memcmp(a1.last_hidden.data(), a2.last_hidden.data(), a1.last_hidden.size() * 4));
+    EXPECT_NE(0,
+              std::memcmp(a1.last_hidden.data(), b.last_hidden.data(), a1.last_hidden.size() * 4));
+    for (size_t l = 0; l < k0.size(); ++l)  // the cache is not modified
+        EXPECT_EQ(0, std::memcmp(k0[l].data(), cache.k[l].data(), k0[l].size() * 4));
+    // A 1-row prompt.
+    auto one = backend.prompt_pass(cache, p.row_range(0, 1));
+    EXPECT_EQ(one.last_hidden.rows(), 4u);
+}
+
+TEST(Gpt2Cpu, LengthSortedChunksGiveRowsBackInDatasetOrder) {
+    const std::vector<size_t> len = {5, 1, 3};
+    EXPECT_EQ(length_sorted_chunks(len, 4), (std::vector<std::vector<size_t>>{{1, 2}, {0}}));
+    const auto& w = tiny();
+    auto rows = random_rows(10, 30, 9);
+    std::vector<size_t> lengths;
+    for (const auto& r : rows) lengths.push_back(r.size());
+    const Matrix p = prompt();
+    auto whole = cpu_prompt_pass(w, cpu_text_pass(w, pack(rows)), p);
+    Matrix scattered(rows.size(), w.config.n_embd);
+    size_t seen = 0;
+    for (const auto& chunk : length_sorted_chunks(lengths, 50)) {
+        std::vector<std::vector<int32_t>> part;
+        for (size_t i : chunk) part.push_back(rows[i]);
+        auto pr = cpu_prompt_pass(w, cpu_text_pass(w, pack(part)), p);
+        for (size_t r = 0; r < chunk.size(); ++r) {
+            auto src = pr.last_hidden.row(r);
+            std::copy(src.begin(), src.end(), scattered.row(chunk[r]).begin());
+        }
+        seen += chunk.size();
+    }
+    EXPECT_EQ(seen, rows.size());
+    EXPECT_TRUE(test::all_close(dbl(scattered.values()), dbl(whole.last_hidden.values()), 1e-6, 0));
+}
+
+TEST(Gpt2Cpu, BadInputsAreClearErrors) {
+    const auto& w = tiny();
+    auto has = [](const std::string& msg, const std::string& needle) {
+        EXPECT_NE(msg.find(needle), std::string::npos) << msg;
+    };
+    has(test::error_of([&] { cpu_text_pass(w, PackedTokens{}); }), "no sequences");
+    has(test::error_of([&] { cpu_text_pass(w, pack({{1, 2}, {}})); }), "sequence 1 is empty");
+    has(test::error_of([&] {
+            cpu_text_pass(w, pack({{1}, std::vector<int32_t>(65, 1)}));
+        }),
+        "65 tokens");
+    has(test::error_of([&] { cpu_text_pass(w, pack({{1, 50257}})); }), "id 50257");
+    auto cache = cpu_text_pass(w, pack({{1, 2, 3}, {4}}));
+    has(test::error_of([&] { cpu_prompt_pass(w, cache, Matrix(4, 33)); }), "4×33");
+    has(test::error_of([&] { cpu_prompt_pass(w, cache, prompt(), {.position_starts = {1}}); }),
+        "1 position starts for 2");
+    has(test::error_of([&] {
+            cpu_prompt_pass(w, cache, prompt(), {.position_starts = {0, 61}});
+        }),
+        "sequence 1: prompt positions 61 … 64");
+    has(test::error_of([&] {
+            cpu_prompt_pass(w, cache, prompt(),
+                            {.logits = LogitsRequest::selected, .logit_token_ids = {-1}});
+        }),
+        "id -1");
+}
+
+}  // namespace
+}  // namespace promptlens
