@@ -2,6 +2,7 @@
 // Names are accepted with or without the `transformer.` prefix (hub files have none,
 // `save_pretrained` adds it); the causal-mask buffers `attn.bias` / `attn.masked_bias` are ignored;
 // `lm_head.weight` is tied to `wte` unless config.json says `tie_word_embeddings: false`.
+// Weights come from model.safetensors or, failing that, pytorch_model.bin (torch_file.hpp).
 // float32 tensors stay inside the memory-mapped file (no copy); float16/bfloat16 tensors are
 // converted to float32 once at load. Conv1D weights are stored [in, out], so a linear layer is
 // y = x · W + b with W row-major in×out.
@@ -51,7 +52,14 @@ struct Gpt2Weights {
 Gpt2Weights load_gpt2_weights(std::shared_ptr<const SafetensorsFile> file,
                               const Gpt2Config& config);
 
-// A HuggingFace model folder: config.json + model.safetensors.
+// The same from a PyTorch state dict (pytorch_model.bin, read without Python by torch_file.hpp).
+// `file` is not referenced afterwards: the weights share its float32 storages through `owned`
+// (`file` above stays null). f16/bf16/f64 storages count as converted_tensors.
+struct TorchFile;
+Gpt2Weights load_gpt2_weights(const TorchFile& file, const Gpt2Config& config);
+
+// A HuggingFace model folder: config.json + model.safetensors, or pytorch_model.bin when there is
+// no model.safetensors.
 Gpt2Weights load_gpt2_model(const std::filesystem::path& dir);
 
 }  // namespace promptlens
