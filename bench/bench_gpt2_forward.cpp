@@ -1,0 +1,141 @@
+// Times the fast CPU GPT-2 forward pass (model/gpt2_cpu.hpp) on a full-size GPT-2 124M with random
+// weights built in memory (nothing is read or written on disk):
+//
+//   promptlens_bench_gpt2_forward [--sequences 8] [--length 300] [--prompt 20] [--repeats 2]
+//                                 [--threads 1,2]
+//
+// The text pass packs `--sequences` sequences of about `--length` tokens (lengths spread ±10%),
+// then one prompt pass appends a `--prompt`-row soft prompt to each (4 selected logits). Times are
+// the best of --repeats. GFLOP/s counts the nominal work: 2 · (matmul parameters) · tokens
+// (85M matmul parameters for 124M; embeddings are lookups and there is no LM head) plus causal
+// attention (2·T²·C per layer for QKᵀ and P·V over the lower triangle; the prompt pass
+// 4·P·(T+P)·C). The text pass actually skips the last layer after its K/V, and attention
+// computes full squares, so this is work credited, not work done.
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "core/parallel.hpp"
+#include "core/rng.hpp"
+#include "model/gpt2_cpu.hpp"
+
+using namespace promptlens;
+
+namespace {
+
+// A tensor of n N(0, 0.02²) values (or a constant), owned by `w`.
+std::span<const float> tensor(Gpt2Weights& w, size_t n, uint64_t stream, float constant = NAN) {
+    auto v = std::make_shared<std::vector<float>>(n);
+    if (std::isnan(constant)) {
+        // Eight independent streams per tensor, filled in parallel (the bench is not about this).
+        const size_t parts = 8, part = (n + parts - 1) / parts;
+        parallel_for(parts, 0, [&](size_t p) {
+            Rng rng(12345, stream * parts + p);
+            for (size_t i = p * part; i < std::min(n, (p + 1) * part); ++i)
+                (*v)[i] = float(0.02 * rng.normal());
+        });
+    } else {
+        std::fill(v->begin(), v->end(), constant);
+    }
+    w.owned.push_back(v);
+    return *v;
+}
+
+Gpt2Weights random_gpt2_124m() {
+    Gpt2Weights w;
+    auto& c = w.config;
+    c.n_layer = 12, c.n_head = 12, c.n_embd = 768, c.n_positions = 1024, c.vocab_size = 50257;
+    c.n_inner = 4 * c.n_embd;
+    const size_t C = c.n_embd, I = c.n_inner;
+    uint64_t s = 0;
+    w.wte = tensor(w, c.vocab_size * C, s++);
+    w.wpe = tensor(w, c.n_positions * C, s++);
+    for (size_t l = 0; l < c.n_layer; ++l) {
+        Gpt2LayerWeights L;
+        L.ln_1_w = tensor(w, C, 0, 1.0f), L.ln_1_b = tensor(w, C, 0, 0.0f);
+        L.c_attn_w = tensor(w, C * 3 * C, s++), L.c_attn_b = tensor(w, 3 * C, s++);
+        L.attn_proj_w = tensor(w, C * C, s++), L.attn_proj_b = tensor(w, C, s++);
+        L.ln_2_w = tensor(w, C, 0, 1.0f), L.ln_2_b = tensor(w, C, 0, 0.0f);
+        L.fc_w = tensor(w, C * I, s++), L.fc_b = tensor(w, I, s++);
+        L.mlp_proj_w = tensor(w, I * C, s++), L.mlp_proj_b = tensor(w, C, s++);
+        w.layers.push_back(L);
+    }
+    w.ln_f_w = tensor(w, C, 0, 1.0f), w.ln_f_b = tensor(w, C, 0, 0.0f);
+    w.lm_head = w.wte;
+    return w;
+}
+
+template <class F>
+double best_of(int repeats, F&& fn) {
+    double best = INFINITY;
+    for (int r = 0; r < repeats; ++r) {
+        auto t = std::chrono::steady_clock::now();
+        fn();
+        best = std::min(
+            best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count());
+    }
+    return best;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"Times the CPU GPT-2 forward pass on a random-weight GPT-2 124M in memory"};
+    size_t sequences = 8, length = 300, prompt_rows = 20;
+    int repeats = 2;
+    std::vector<int> threads = {1, 2};
+    app.add_option("--sequences", sequences, "texts packed in one text pass");
+    app.add_option("--length", length, "approximate tokens per text");
+    app.add_option("--prompt", prompt_rows, "soft-prompt rows P");
+    app.add_option("--repeats", repeats, "best of this many runs");
+    app.add_option("--threads", threads, "thread counts to time")->delimiter(',');
+    CLI11_PARSE(app, argc, argv);
+
+    auto t0 = std::chrono::steady_clock::now();
+    const Gpt2Weights w = random_gpt2_124m();
+    const auto& c = w.config;
+    const size_t C = c.n_embd, L = c.n_layer;
+    const double matmul_params = double(L) * double(C * 3 * C + C * C + 2 * C * c.n_inner);
+    std::printf("model: random GPT-2 124M (built in %.1f s), %.1fM matmul parameters\n",
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(),
+                matmul_params / 1e6);
+
+    Rng rng(7, 1);
+    PackedTokens texts;
+    double attn_text = 0, attn_prompt = 0;
+    for (size_t s = 0; s < sequences; ++s) {
+        const size_t T = length - length / 10 + rng.below(length / 5 + 1);
+        std::vector<int32_t> ids(T);
+        for (auto& id : ids) id = int32_t(rng.below(c.vocab_size));
+        texts.add(ids);
+        attn_text += 2.0 * double(T) * double(T) * double(C) * double(L);
+        attn_prompt += 4.0 * double(prompt_rows) * double(T + prompt_rows) * double(C) * double(L);
+    }
+    Matrix prompt(prompt_rows, C);
+    for (float& v : prompt.values()) v = float(0.02 * rng.normal());
+    const double text_tokens = double(texts.tokens()),
+                 prompt_tokens = double(sequences * prompt_rows);
+    const double text_flop = 2.0 * matmul_params * text_tokens + attn_text;
+    const double prompt_flop = 2.0 * matmul_params * prompt_tokens + attn_prompt;
+    std::printf("text pass: %zu sequences, %zu tokens; prompt pass: P = %zu per sequence\n",
+                sequences, texts.tokens(), prompt_rows);
+
+    BatchPromptOptions po{.logits = LogitsRequest::selected,
+                          .logit_token_ids = {11274, 14774, 922, 2089}};
+    for (int t : threads) {
+        const Gpt2CpuBackend cpu(w, {.threads = t});
+        PackedKvCache cache;
+        const double tt = best_of(repeats, [&] { cache = cpu.text_pass(texts); });
+        BatchPromptResult r;
+        const double tp = best_of(repeats, [&] { r = cpu.prompt_pass(cache, prompt, po); });
+        std::printf(
+            "threads %d: text pass %.3f s, %.0f tokens/s, %.1f GFLOP/s | prompt pass %.3f s, "
+            "%.0f prompt tokens/s, %.1f GFLOP/s | h[0][0] = %.6f\n",
+            t, tt, text_tokens / tt, text_flop / tt / 1e9, tp, prompt_tokens / tp,
+            prompt_flop / tp / 1e9, double(r.last_hidden(0, 0)));
+    }
+    return 0;
+}
