@@ -268,7 +268,10 @@ class Unpickler {
                     const bool empty = state->kind == Kind::None ||
                                        (state->kind == Kind::Dict && state->dict.empty()) ||
                                        (state->kind == Kind::Tuple && state->items.empty());
-                    require(empty,
+                    // torch.save(module.state_dict()) pickles the OrderedDict's attributes
+                    // ({"_metadata": {module: {"version": n}}}) this way; they are not tensors.
+                    const bool dict_attrs = top()->kind == Kind::Dict && state->kind == Kind::Dict;
+                    require(empty || dict_attrs,
                             "{}: pickle BUILD at offset {} sets state ({}) on a {}; object state "
                             "is not supported in a checkpoint",
                             source_, at, state->kind_name(), top()->kind_name());

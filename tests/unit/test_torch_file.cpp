@@ -353,6 +353,23 @@ TEST(TorchFile, OffsetsStridesAndDtypes) {
     EXPECT_EQ(f.get("t").dtype, TensorDType::F16);
     auto v = f.get("t").f32();
     EXPECT_EQ(std::vector<float>(v.begin(), v.end()), (std::vector<float>{4, 5, 6, 7, 8, 9}));
+    // torch.save(module.state_dict()): the OrderedDict carries _metadata, set by BUILD.
+    std::string sd =
+        "\x80\x02"
+        "ccollections\nOrderedDict\n)R"
+        "X";
+    put(sd, 1, 4);
+    sd += "aK\x07s}X";
+    put(sd, 9, 4);
+    sd += "_metadata}X";
+    put(sd, 0, 4);
+    sd += "}X";
+    put(sd, 7, 4);
+    sd += "versionK\x01sssb.";
+    auto meta = unpickle(as_bytes(sd), "sd.pkl").value;
+    ASSERT_EQ(meta->kind, PyValue::Kind::Dict);
+    ASSERT_EQ(meta->dict.size(), 1u);
+    EXPECT_EQ(meta->dict[0].first->s, "a");
     // Transposed: refused with the strides.
     write_zip(dir / "t.pt", {{"a/data.pkl", tensor_pickle("HalfStorage", 12, 0, {3, 2}, {1, 3})},
                              {"a/data/0", data}});
