@@ -27,6 +27,7 @@ test: build
 bench: build
 	@bash scripts/install-deps.sh --with-peers
 	bash bench/bench_analysis.sh
+	bash bench/bench_tokenizer.sh
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.hpp')

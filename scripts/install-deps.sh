@@ -18,7 +18,7 @@ build_pkgs=(
   dataset-fashion-mnist                 # the demo's labelled dataset
 )
 # Reference peers: regenerating golden test data (tools/) and the benchmarks (bench/).
-peer_pkgs=(python3 python3-numpy python3-sklearn)
+peer_pkgs=(python3 python3-numpy python3-sklearn nodejs npm)
 
 want=("${build_pkgs[@]}")
 if [[ "${1:-}" == "--with-peers" ]]; then want+=("${peer_pkgs[@]}"); fi
