@@ -18,7 +18,7 @@ build_pkgs=(
   dataset-fashion-mnist                 # the demo's labelled dataset
 )
 # Reference peers: regenerating golden test data (tools/) and the benchmarks (bench/).
-peer_pkgs=(python3 python3-numpy python3-sklearn nodejs npm)
+peer_pkgs=(python3 python3-numpy python3-sklearn)
 
 want=("${build_pkgs[@]}")
 if [[ "${1:-}" == "--with-peers" ]]; then want+=("${peer_pkgs[@]}"); fi
@@ -27,6 +27,9 @@ missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# node and npm (tokenizer benchmark's peer): Debian's packages only when no node is installed at
+# all, since a NodeSource node already carries its own npm and conflicts with Debian's.
+if [[ "${1:-}" == "--with-peers" ]] && ! command -v npm >/dev/null; then missing+=(nodejs npm); fi
 if ((${#missing[@]} == 0)); then exit 0; fi
 
 echo "install-deps: installing ${missing[*]}" >&2
