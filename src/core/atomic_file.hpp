@@ -12,7 +12,7 @@
 namespace promptlens {
 
 class AtomicFile {
-public:
+  public:
     explicit AtomicFile(std::filesystem::path target);
     ~AtomicFile();
     AtomicFile(const AtomicFile&) = delete;
@@ -25,7 +25,7 @@ public:
 
     const std::filesystem::path& target() const { return target_; }
 
-private:
+  private:
     std::filesystem::path target_, temp_;
     std::FILE* file_ = nullptr;
 };

@@ -62,12 +62,12 @@ DelimitedMatrix read_delimited_matrix(const fs::path& path) {
             continue;
         }
         if (cols == 0) cols = fields.size();
-        require(fields.size() == cols, "{}: line {}: expected {} fields, found {}",
-                path.string(), line_no, cols, fields.size());
+        require(fields.size() == cols, "{}: line {}: expected {} fields, found {}", path.string(),
+                line_no, cols, fields.size());
         for (size_t j = 0; j < fields.size(); ++j) {
             if (!parse_float(fields[j], v)) {
-                fail("{}: line {}, column {}: expected a number, got '{}'", path.string(),
-                     line_no, j + 1, std::string(trim(fields[j])));
+                fail("{}: line {}, column {}: expected a number, got '{}'", path.string(), line_no,
+                     j + 1, std::string(trim(fields[j])));
             }
             values.push_back(v);
         }
@@ -97,8 +97,8 @@ void check_finite(ConstMatView m, const std::string& source) {
         auto r = m.row(i);
         for (size_t j = 0; j < r.size(); ++j) {
             if (!std::isfinite(r[j])) {
-                fail("{}: row {}, column {}: value is {}; features must be finite", source, i,
-                     j, std::isnan(r[j]) ? "NaN" : "infinite");
+                fail("{}: row {}, column {}: value is {}; features must be finite", source, i, j,
+                     std::isnan(r[j]) ? "NaN" : "infinite");
             }
         }
     }

@@ -78,8 +78,10 @@ Labels read_labels(const std::filesystem::path& path) {
 
 void check_label_count(const Labels& labels, size_t rows, const std::string& labels_source,
                        const std::string& features_source) {
-    require(labels.size() == rows, "{} has {} labels but {} has {} rows; expected one label per "
-            "row", labels_source, labels.size(), features_source, rows);
+    require(labels.size() == rows,
+            "{} has {} labels but {} has {} rows; expected one label per "
+            "row",
+            labels_source, labels.size(), features_source, rows);
 }
 
 }  // namespace promptlens

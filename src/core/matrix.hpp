@@ -14,7 +14,7 @@ namespace promptlens {
 
 template <class T>
 class MatrixView {
-public:
+  public:
     MatrixView() = default;
     MatrixView(T* data, size_t rows, size_t cols, size_t stride)
         : data_(data), rows_(rows), cols_(cols), stride_(stride) {}
@@ -44,14 +44,14 @@ public:
         return {data_ + begin * stride_, end - begin, cols_, stride_};
     }
 
-private:
+  private:
     T* data_ = nullptr;
     size_t rows_ = 0, cols_ = 0, stride_ = 0;
 };
 
 template <class T>
 class BasicMatrix {
-public:
+  public:
     BasicMatrix() = default;
     BasicMatrix(size_t rows, size_t cols, T fill = T{})
         : values_(rows * cols, fill), rows_(rows), cols_(cols) {}
@@ -78,12 +78,12 @@ public:
 
     MatrixView<T> view() { return {values_.data(), rows_, cols_}; }
     MatrixView<const T> view() const { return {values_.data(), rows_, cols_}; }
-    operator MatrixView<T>() { return view(); }                    // NOLINT
-    operator MatrixView<const T>() const { return view(); }        // NOLINT
+    operator MatrixView<T>() { return view(); }              // NOLINT
+    operator MatrixView<const T>() const { return view(); }  // NOLINT
     MatrixView<T> row_range(size_t b, size_t e) { return view().row_range(b, e); }
     MatrixView<const T> row_range(size_t b, size_t e) const { return view().row_range(b, e); }
 
-private:
+  private:
     std::vector<T> values_;
     size_t rows_ = 0, cols_ = 0;
 };

@@ -14,15 +14,21 @@ namespace fs = std::filesystem;
 
 const char* dtype_name(DType t) {
     switch (t) {
-        case DType::f32: return "float32";
-        case DType::f64: return "float64";
-        case DType::i32: return "int32";
-        case DType::i64: return "int64";
+        case DType::f32:
+            return "float32";
+        case DType::f64:
+            return "float64";
+        case DType::i32:
+            return "int32";
+        case DType::i64:
+            return "int64";
     }
     return "?";
 }
 
-size_t dtype_size(DType t) { return (t == DType::f32 || t == DType::i32) ? 4 : 8; }
+size_t dtype_size(DType t) {
+    return (t == DType::f32 || t == DType::i32) ? 4 : 8;
+}
 
 size_t NpyHeader::count() const {
     size_t n = 1;
@@ -34,7 +40,7 @@ namespace {
 
 // A minimal reader for the Python dict literal in an .npy header.
 class HeaderParser {
-public:
+  public:
     HeaderParser(std::string_view text, const fs::path& path) : s_(text), path_(path) {}
 
     NpyHeader parse() {
@@ -52,12 +58,15 @@ public:
                 have_descr = true;
             } else if (key == "fortran_order") {
                 if (s_.substr(pos_, 4) == "True") {
-                    fail("{}: array is in Fortran (column-major) order; save it with "
-                         "np.ascontiguousarray first",
-                         path_.string());
+                    fail(
+                        "{}: array is in Fortran (column-major) order; save it with "
+                        "np.ascontiguousarray first",
+                        path_.string());
                 }
-                require(s_.substr(pos_, 5) == "False", "{}: bad .npy header: fortran_order must "
-                        "be True or False", path_.string());
+                require(s_.substr(pos_, 5) == "False",
+                        "{}: bad .npy header: fortran_order must "
+                        "be True or False",
+                        path_.string());
                 pos_ += 5;
                 have_order = true;
             } else if (key == "shape") {
@@ -75,7 +84,7 @@ public:
         return h;
     }
 
-private:
+  private:
     char peek() {
         require(pos_ < s_.size(), "{}: bad .npy header: ends early", path_.string());
         return s_[pos_];
@@ -85,15 +94,17 @@ private:
     }
     void expect(char c) {
         skip_space();
-        require(peek() == c, "{}: bad .npy header: expected '{}' at offset {}", path_.string(),
-                c, pos_);
+        require(peek() == c, "{}: bad .npy header: expected '{}' at offset {}", path_.string(), c,
+                pos_);
         ++pos_;
     }
     std::string string_literal() {
         skip_space();
         char q = peek();
-        require(q == '\'' || q == '"', "{}: bad .npy header: expected a quoted string at "
-                "offset {}", path_.string(), pos_);
+        require(q == '\'' || q == '"',
+                "{}: bad .npy header: expected a quoted string at "
+                "offset {}",
+                path_.string(), pos_);
         size_t end = s_.find(q, pos_ + 1);
         require(end != std::string_view::npos, "{}: bad .npy header: unterminated string",
                 path_.string());
@@ -131,13 +142,15 @@ private:
         if (d == "<i4") return DType::i32;
         if (d == "<i8") return DType::i64;
         if (d.size() == 3 && d[0] == '>') {
-            fail("{}: dtype '{}' is big-endian; promptlens reads little-endian float32, "
-                 "float64, int32 or int64 (use arr.astype('<f4'))",
-                 path_.string(), d);
+            fail(
+                "{}: dtype '{}' is big-endian; promptlens reads little-endian float32, "
+                "float64, int32 or int64 (use arr.astype('<f4'))",
+                path_.string(), d);
         }
-        fail("{}: unsupported dtype '{}'; expected float32, float64, int32 or int64 "
-             "('<f4', '<f8', '<i4', '<i8')",
-             path_.string(), d);
+        fail(
+            "{}: unsupported dtype '{}'; expected float32, float64, int32 or int64 "
+            "('<f4', '<f8', '<i4', '<i8')",
+            path_.string(), d);
     }
 
     std::string_view s_;
@@ -154,8 +167,7 @@ std::string shape_string(const std::vector<size_t>& shape) {
 std::ifstream open_input(const fs::path& path) {
     std::error_code ec;
     require(fs::exists(path, ec), "{}: no such file", path.string());
-    require(!fs::is_directory(path, ec), "{}: is a directory, expected a .npy file",
-            path.string());
+    require(!fs::is_directory(path, ec), "{}: is a directory, expected a .npy file", path.string());
     std::ifstream in(path, std::ios::binary);
     require(in.good(), "{}: cannot open: {}", path.string(), std::strerror(errno));
     return in;
@@ -186,15 +198,15 @@ NpyHeader read_npy_header(const fs::path& path) {
         unsigned char extra[2] = {};
         in.read(reinterpret_cast<char*>(extra), 2);
         require(in.gcount() == 2, "{}: truncated .npy header", path.string());
-        header_len = pre[8] | (size_t{pre[9]} << 8) | (size_t{extra[0]} << 16) |
-                     (size_t{extra[1]} << 24);
+        header_len =
+            pre[8] | (size_t{pre[9]} << 8) | (size_t{extra[0]} << 16) | (size_t{extra[1]} << 24);
         prefix = 12;
     } else {
         fail("{}: unsupported .npy format version {}.{}", path.string(), major, int(pre[7]));
     }
     require(prefix + header_len <= file_size,
-            "{}: truncated .npy header: it announces {} bytes but the file has {}",
-            path.string(), prefix + header_len, file_size);
+            "{}: truncated .npy header: it announces {} bytes but the file has {}", path.string(),
+            prefix + header_len, file_size);
     std::string text(header_len, '\0');
     read_exact(in, text.data(), header_len, path);
     NpyHeader h = HeaderParser(text, path).parse();
@@ -202,8 +214,8 @@ NpyHeader read_npy_header(const fs::path& path) {
     const size_t expected = h.count() * dtype_size(h.dtype);
     const size_t actual = file_size - h.data_offset;
     if (actual < expected) {
-        fail("{}: truncated: shape {} of {} needs {} data bytes but the file has {}",
-             path.string(), shape_string(h.shape), dtype_name(h.dtype), expected, actual);
+        fail("{}: truncated: shape {} of {} needs {} data bytes but the file has {}", path.string(),
+             shape_string(h.shape), dtype_name(h.dtype), expected, actual);
     }
     if (actual > expected) {
         fail("{}: header says shape {} of {} ({} bytes) but the file has {} data bytes",
@@ -215,8 +227,7 @@ NpyHeader read_npy_header(const fs::path& path) {
 Matrix read_npy_matrix(const fs::path& path) {
     NpyHeader h = read_npy_header(path);
     require(h.shape.size() == 1 || h.shape.size() == 2,
-            "{}: expected a 1-D or 2-D array, got shape {}", path.string(),
-            shape_string(h.shape));
+            "{}: expected a 1-D or 2-D array, got shape {}", path.string(), shape_string(h.shape));
     const size_t rows = h.shape[0];
     const size_t cols = h.shape.size() == 2 ? h.shape[1] : 1;
     auto in = open_input(path);
@@ -236,7 +247,9 @@ Matrix read_npy_matrix(const fs::path& path) {
         for (size_t k = 0; k < count; ++k) {
             double v = 0;
             switch (h.dtype) {
-                case DType::f64: std::memcpy(&v, buf.data() + 8 * k, 8); break;
+                case DType::f64:
+                    std::memcpy(&v, buf.data() + 8 * k, 8);
+                    break;
                 case DType::i32: {
                     int32_t x;
                     std::memcpy(&x, buf.data() + 4 * k, 4);
@@ -249,7 +262,8 @@ Matrix read_npy_matrix(const fs::path& path) {
                     v = static_cast<double>(x);
                     break;
                 }
-                case DType::f32: break;
+                case DType::f32:
+                    break;
             }
             if (std::isfinite(v) && std::fabs(v) > FLT_MAX) {
                 size_t idx = start + k;

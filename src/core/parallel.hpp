@@ -16,6 +16,8 @@ int resolve_threads(int requested);
 void parallel_for(size_t n_chunks, int threads, const std::function<void(size_t chunk)>& fn);
 
 // Number of chunks of `chunk_size` items covering n items.
-inline size_t chunk_count(size_t n, size_t chunk_size) { return (n + chunk_size - 1) / chunk_size; }
+inline size_t chunk_count(size_t n, size_t chunk_size) {
+    return (n + chunk_size - 1) / chunk_size;
+}
 
 }  // namespace promptlens

@@ -10,7 +10,7 @@
 namespace promptlens {
 
 class Rng {
-public:
+  public:
     // `stream` derives independent generators from one seed (one per restart, per chunk, ...).
     explicit Rng(uint64_t seed, uint64_t stream = 0) {
         uint64_t x = seed ^ (0x9E3779B97F4A7C15ULL * (stream + 1));
@@ -45,7 +45,7 @@ public:
         return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * std::numbers::pi * u2);
     }
 
-private:
+  private:
     static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
     static uint64_t splitmix64(uint64_t& x) {
         uint64_t z = (x += 0x9E3779B97F4A7C15ULL);

@@ -16,11 +16,11 @@ SymmetricEigen symmetric_eigen_top(const MatrixD& a, size_t k) {
     std::vector<lapack_int> support(2 * k);
     lapack_int found = 0;
     // Eigenvalues are returned ascending; ask for indices n-k+1 .. n (1-based).
-    lapack_int info = LAPACKE_dsyevr(
-        LAPACK_ROW_MAJOR, 'V', 'I', 'U', static_cast<lapack_int>(n), work.data(),
-        static_cast<lapack_int>(n), 0.0, 0.0, static_cast<lapack_int>(n - k + 1),
-        static_cast<lapack_int>(n), 0.0, &found, w.data(), z.data(), static_cast<lapack_int>(k),
-        support.data());
+    lapack_int info =
+        LAPACKE_dsyevr(LAPACK_ROW_MAJOR, 'V', 'I', 'U', static_cast<lapack_int>(n), work.data(),
+                       static_cast<lapack_int>(n), 0.0, 0.0, static_cast<lapack_int>(n - k + 1),
+                       static_cast<lapack_int>(n), 0.0, &found, w.data(), z.data(),
+                       static_cast<lapack_int>(k), support.data());
     require(info == 0 && static_cast<size_t>(found) == k,
             "LAPACK dsyevr failed (info {}) on a {}x{} matrix", info, n, n);
     SymmetricEigen out;
@@ -38,11 +38,10 @@ ThinSvd thin_svd(const MatrixD& a) {
     const size_t r = std::min(m, n);
     MatrixD work = a;
     ThinSvd out{MatrixD(m, r), std::vector<double>(r), MatrixD(r, n)};
-    lapack_int info = LAPACKE_dgesdd(LAPACK_ROW_MAJOR, 'S', static_cast<lapack_int>(m),
-                                     static_cast<lapack_int>(n), work.data(),
-                                     static_cast<lapack_int>(n), out.s.data(), out.u.data(),
-                                     static_cast<lapack_int>(r), out.vt.data(),
-                                     static_cast<lapack_int>(n));
+    lapack_int info = LAPACKE_dgesdd(
+        LAPACK_ROW_MAJOR, 'S', static_cast<lapack_int>(m), static_cast<lapack_int>(n), work.data(),
+        static_cast<lapack_int>(n), out.s.data(), out.u.data(), static_cast<lapack_int>(r),
+        out.vt.data(), static_cast<lapack_int>(n));
     require(info == 0, "LAPACK dgesdd failed (info {}) on a {}x{} matrix", info, m, n);
     return out;
 }

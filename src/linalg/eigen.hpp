@@ -17,9 +17,9 @@ struct SymmetricEigen {
 SymmetricEigen symmetric_eigen_top(const MatrixD& a, size_t k);
 
 struct ThinSvd {
-    MatrixD u;                   // m×r
-    std::vector<double> s;       // r singular values, descending
-    MatrixD vt;                  // r×n
+    MatrixD u;              // m×r
+    std::vector<double> s;  // r singular values, descending
+    MatrixD vt;             // r×n
 };
 
 // a = u · diag(s) · vt with r = min(m, n) (LAPACK gesdd).

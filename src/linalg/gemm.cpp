@@ -15,7 +15,9 @@ void ensure_single_threaded_blas() {
     std::call_once(once, [] { openblas_set_num_threads(1); });
 }
 
-CBLAS_TRANSPOSE cblas_trans(Trans t) { return t == Trans::N ? CblasNoTrans : CblasTrans; }
+CBLAS_TRANSPOSE cblas_trans(Trans t) {
+    return t == Trans::N ? CblasNoTrans : CblasTrans;
+}
 
 template <class V>
 void check_shapes(Trans ta, Trans tb, const V& a, const V& b, size_t c_rows, size_t c_cols,
@@ -33,8 +35,7 @@ void check_shapes(Trans ta, Trans tb, const V& a, const V& b, size_t c_rows, siz
 
 namespace blas {
 
-void gemm(Trans ta, Trans tb, float alpha, ConstMatView a, ConstMatView b, float beta,
-          MatView c) {
+void gemm(Trans ta, Trans tb, float alpha, ConstMatView a, ConstMatView b, float beta, MatView c) {
     size_t m, n, k;
     check_shapes(ta, tb, a, b, c.rows(), c.cols(), m, n, k);
     if (m == 0 || n == 0) return;
@@ -46,8 +47,8 @@ void gemm(Trans ta, Trans tb, float alpha, ConstMatView a, ConstMatView b, float
                 static_cast<int>(std::max<size_t>(c.stride(), 1)));
 }
 
-void gemm(Trans ta, Trans tb, double alpha, MatrixView<const double> a,
-          MatrixView<const double> b, double beta, MatrixView<double> c) {
+void gemm(Trans ta, Trans tb, double alpha, MatrixView<const double> a, MatrixView<const double> b,
+          double beta, MatrixView<double> c) {
     size_t m, n, k;
     check_shapes(ta, tb, a, b, c.rows(), c.cols(), m, n, k);
     if (m == 0 || n == 0) return;
@@ -77,8 +78,7 @@ void syrk_t(float alpha, ConstMatView a, float beta, MatView c) {
 
 namespace reference {
 
-void gemm(Trans ta, Trans tb, float alpha, ConstMatView a, ConstMatView b, float beta,
-          MatView c) {
+void gemm(Trans ta, Trans tb, float alpha, ConstMatView a, ConstMatView b, float beta, MatView c) {
     size_t m, n, k;
     check_shapes(ta, tb, a, b, c.rows(), c.cols(), m, n, k);
     for (size_t i = 0; i < m; ++i) {

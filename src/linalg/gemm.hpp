@@ -12,8 +12,8 @@ enum class Trans { N, T };
 namespace blas {
 // C = alpha * op(A) · op(B) + beta * C, all row-major.
 void gemm(Trans ta, Trans tb, float alpha, ConstMatView a, ConstMatView b, float beta, MatView c);
-void gemm(Trans ta, Trans tb, double alpha, MatrixView<const double> a,
-          MatrixView<const double> b, double beta, MatrixView<double> c);
+void gemm(Trans ta, Trans tb, double alpha, MatrixView<const double> a, MatrixView<const double> b,
+          double beta, MatrixView<double> c);
 // C (n×n) = alpha * Aᵀ·A + beta * C for A (k×n); fills both triangles.
 void syrk_t(float alpha, ConstMatView a, float beta, MatView c);
 }  // namespace blas

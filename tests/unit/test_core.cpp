@@ -33,7 +33,10 @@ TEST(AtomicFile, CommitReplacesTargetAndLeavesNoTemporary) {
 TEST(AtomicFile, AbandonedWriteLeavesTargetUntouched) {
     TempDir dir;
     test::write_bytes(dir / "out.txt", "old");
-    { AtomicFile f(dir / "out.txt"); f.write("partial"); }
+    {
+        AtomicFile f(dir / "out.txt");
+        f.write("partial");
+    }
     EXPECT_EQ(test::read_bytes(dir / "out.txt"), "old");
     size_t files = 0;
     for (auto& e : std::filesystem::directory_iterator(dir.path())) files += e.is_regular_file();
@@ -85,7 +88,8 @@ TEST(Delimited, ErrorsNameLineAndColumn) {
         FAIL() << "no error";
     } catch (const Error& e) {
         EXPECT_NE(std::string(e.what()).find("line 2, column 2: expected a number, got 'x'"),
-                  std::string::npos) << e.what();
+                  std::string::npos)
+            << e.what();
     }
     test::write_bytes(dir / "ragged.csv", "1,2\n3\n");
     EXPECT_THROW(read_matrix(dir / "ragged.csv"), Error);
@@ -108,7 +112,11 @@ TEST(Parallel, RunsEveryChunkOnceAndRethrows) {
         parallel_for(100, threads, [&](size_t c) { hits[c]++; });
         for (auto& h : hits) EXPECT_EQ(h.load(), 1);
     }
-    EXPECT_THROW(parallel_for(10, 2, [](size_t c) { if (c == 7) fail("boom"); }), Error);
+    EXPECT_THROW(parallel_for(10, 2,
+                              [](size_t c) {
+                                  if (c == 7) fail("boom");
+                              }),
+                 Error);
     EXPECT_THROW(resolve_threads(-1), Error);
 }
 
