@@ -1,10 +1,5 @@
 #include "model/safetensors.hpp"
 
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <bit>
 #include <cerrno>
@@ -108,120 +103,90 @@ uint16_t float_to_half(float f) {
     return sign | uint16_t(h);
 }
 
-SafetensorsFile::SafetensorsFile(const std::filesystem::path& path) : path_(path) {
+SafetensorsFile::SafetensorsFile(const std::filesystem::path& path)
+    : path_(path), map_(path, "safetensors file", 8, "the header length alone is 8 bytes") {
     const std::string file = path.string();
-    int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-    require(fd >= 0, "cannot open safetensors file {}: {}", file, std::strerror(errno));
-    struct stat st {};
-    if (::fstat(fd, &st) != 0) {
-        int e = errno;
-        ::close(fd);
-        fail("cannot stat safetensors file {}: {}", file, std::strerror(e));
-    }
-    map_size_ = static_cast<size_t>(st.st_size);
-    if (map_size_ < 8) {
-        ::close(fd);
-        fail(
-            "{}: {} bytes is too short for a safetensors file (the header length alone is 8 bytes)",
-            file, map_size_);
-    }
-    void* m = ::mmap(nullptr, map_size_, PROT_READ, MAP_PRIVATE, fd, 0);
-    int e = errno;
-    ::close(fd);
-    require(m != MAP_FAILED, "cannot map safetensors file {}: {}", file, std::strerror(e));
-    map_ = static_cast<const std::byte*>(m);
-
+    uint64_t n = 0;
+    std::memcpy(&n, map_.data(), 8);  // little-endian on every platform this builds for
+    require(n <= kMaxHeader && n <= map_.size() - 8,
+            "{}: header length {} runs past the end of the file ({} bytes): truncated or not a "
+            "safetensors file",
+            file, n, map_.size());
+    data_ = map_.data() + 8 + n;
+    data_size_ = map_.size() - 8 - n;
+    json header;
     try {
-        uint64_t n = 0;
-        std::memcpy(&n, map_, 8);  // little-endian on every platform this builds for
-        require(n <= kMaxHeader && n <= map_size_ - 8,
-                "{}: header length {} runs past the end of the file ({} bytes): truncated or not a "
-                "safetensors file",
-                file, n, map_size_);
-        data_ = map_ + 8 + n;
-        data_size_ = map_size_ - 8 - n;
-        json header;
-        try {
-            header = json::parse(reinterpret_cast<const char*>(map_ + 8),
-                                 reinterpret_cast<const char*>(map_ + 8 + n));
-        } catch (const json::parse_error& err) {
-            fail("{}: header is not valid JSON: {}", file, err.what());
-        }
-        require(header.is_object(), "{}: header must be a JSON object, got {}", file,
-                header.type_name());
-        for (const auto& [name, entry] : header.items()) {
-            if (name == "__metadata__") {
-                require(entry.is_object(), "{}: __metadata__ must be an object", file);
-                for (const auto& [k, v] : entry.items()) {
-                    require(v.is_string(), "{}: __metadata__ value for \"{}\" must be a string",
-                            file, k);
-                    metadata_[k] = v.get<std::string>();
-                }
-                continue;
-            }
-            require(entry.is_object(), "{}: tensor \"{}\": entry must be an object", file, name);
-            auto dt = entry.find("dtype"), sh = entry.find("shape"),
-                 off = entry.find("data_offsets");
-            require(dt != entry.end() && dt->is_string(), "{}: tensor \"{}\": missing dtype", file,
-                    name);
-            require(sh != entry.end() && sh->is_array(), "{}: tensor \"{}\": missing shape", file,
-                    name);
-            require(off != entry.end() && off->is_array() && off->size() == 2,
-                    "{}: tensor \"{}\": data_offsets must be [begin, end]", file, name);
-            TensorInfo t;
-            t.name = name;
-            const std::string dts = dt->get<std::string>();
-            auto d = std::find_if(std::begin(kDTypes), std::end(kDTypes),
-                                  [&](const DTypeName& x) { return dts == x.name; });
-            require(d != std::end(kDTypes), "{}: tensor \"{}\": unsupported dtype \"{}\"", file,
-                    name, dts);
-            t.dtype = d->dtype;
-            size_t count = 1;
-            for (const auto& s : *sh) {
-                require(s.is_number_unsigned(), "{}: tensor \"{}\": shape {} has a bad dimension",
-                        file, name, sh->dump());
-                size_t v = s.get<size_t>();
-                require(v == 0 || count <= std::numeric_limits<size_t>::max() / 8 / v,
-                        "{}: tensor \"{}\": shape {} overflows", file, name, sh->dump());
-                count *= v;
-                t.shape.push_back(v);
-            }
-            require((*off)[0].is_number_unsigned() && (*off)[1].is_number_unsigned(),
-                    "{}: tensor \"{}\": data_offsets {} must be non-negative integers", file, name,
-                    off->dump());
-            size_t begin = (*off)[0].get<size_t>(), end = (*off)[1].get<size_t>();
-            require(begin <= end && end <= data_size_,
-                    "{}: tensor \"{}\": data_offsets [{}, {}] lie outside the {} data bytes the "
-                    "file holds (truncated file or a header that lies)",
-                    file, name, begin, end, data_size_);
-            t.offset = begin;
-            t.nbytes = end - begin;
-            require(t.nbytes == count * d->size,
-                    "{}: tensor \"{}\": {} {} needs {} bytes but data_offsets [{}, {}] give {}",
-                    file, name, dts, shape_string(t.shape), count * d->size, begin, end, t.nbytes);
-            index_[name] = tensors_.size();
-            tensors_.push_back(std::move(t));
-        }
-        // No two tensors may share bytes (a header that lies about its layout).
-        std::vector<const TensorInfo*> by_offset;
-        for (const auto& t : tensors_) by_offset.push_back(&t);
-        std::sort(by_offset.begin(), by_offset.end(),
-                  [](auto* a, auto* b) { return a->offset < b->offset; });
-        for (size_t i = 1; i < by_offset.size(); ++i) {
-            const auto *a = by_offset[i - 1], *b = by_offset[i];
-            require(a->offset + a->nbytes <= b->offset || b->nbytes == 0 || a->nbytes == 0,
-                    "{}: tensors \"{}\" and \"{}\" overlap (bytes [{}, {}) and [{}, {}))", file,
-                    a->name, b->name, a->offset, a->offset + a->nbytes, b->offset,
-                    b->offset + b->nbytes);
-        }
-    } catch (...) {
-        ::munmap(const_cast<std::byte*>(map_), map_size_);
-        throw;
+        header = json::parse(reinterpret_cast<const char*>(map_.data() + 8),
+                             reinterpret_cast<const char*>(map_.data() + 8 + n));
+    } catch (const json::parse_error& err) {
+        fail("{}: header is not valid JSON: {}", file, err.what());
     }
-}
-
-SafetensorsFile::~SafetensorsFile() {
-    if (map_) ::munmap(const_cast<std::byte*>(map_), map_size_);
+    require(header.is_object(), "{}: header must be a JSON object, got {}", file,
+            header.type_name());
+    for (const auto& [name, entry] : header.items()) {
+        if (name == "__metadata__") {
+            require(entry.is_object(), "{}: __metadata__ must be an object", file);
+            for (const auto& [k, v] : entry.items()) {
+                require(v.is_string(), "{}: __metadata__ value for \"{}\" must be a string", file,
+                        k);
+                metadata_[k] = v.get<std::string>();
+            }
+            continue;
+        }
+        require(entry.is_object(), "{}: tensor \"{}\": entry must be an object", file, name);
+        auto dt = entry.find("dtype"), sh = entry.find("shape"), off = entry.find("data_offsets");
+        require(dt != entry.end() && dt->is_string(), "{}: tensor \"{}\": missing dtype", file,
+                name);
+        require(sh != entry.end() && sh->is_array(), "{}: tensor \"{}\": missing shape", file,
+                name);
+        require(off != entry.end() && off->is_array() && off->size() == 2,
+                "{}: tensor \"{}\": data_offsets must be [begin, end]", file, name);
+        TensorInfo t;
+        t.name = name;
+        const std::string dts = dt->get<std::string>();
+        auto d = std::find_if(std::begin(kDTypes), std::end(kDTypes),
+                              [&](const DTypeName& x) { return dts == x.name; });
+        require(d != std::end(kDTypes), "{}: tensor \"{}\": unsupported dtype \"{}\"", file, name,
+                dts);
+        t.dtype = d->dtype;
+        size_t count = 1;
+        for (const auto& s : *sh) {
+            require(s.is_number_unsigned(), "{}: tensor \"{}\": shape {} has a bad dimension", file,
+                    name, sh->dump());
+            size_t v = s.get<size_t>();
+            require(v == 0 || count <= std::numeric_limits<size_t>::max() / 8 / v,
+                    "{}: tensor \"{}\": shape {} overflows", file, name, sh->dump());
+            count *= v;
+            t.shape.push_back(v);
+        }
+        require((*off)[0].is_number_unsigned() && (*off)[1].is_number_unsigned(),
+                "{}: tensor \"{}\": data_offsets {} must be non-negative integers", file, name,
+                off->dump());
+        size_t begin = (*off)[0].get<size_t>(), end = (*off)[1].get<size_t>();
+        require(begin <= end && end <= data_size_,
+                "{}: tensor \"{}\": data_offsets [{}, {}] lie outside the {} data bytes the "
+                "file holds (truncated file or a header that lies)",
+                file, name, begin, end, data_size_);
+        t.offset = begin;
+        t.nbytes = end - begin;
+        require(t.nbytes == count * d->size,
+                "{}: tensor \"{}\": {} {} needs {} bytes but data_offsets [{}, {}] give {}", file,
+                name, dts, shape_string(t.shape), count * d->size, begin, end, t.nbytes);
+        index_[name] = tensors_.size();
+        tensors_.push_back(std::move(t));
+    }
+    // No two tensors may share bytes (a header that lies about its layout).
+    std::vector<const TensorInfo*> by_offset;
+    for (const auto& t : tensors_) by_offset.push_back(&t);
+    std::sort(by_offset.begin(), by_offset.end(),
+              [](auto* a, auto* b) { return a->offset < b->offset; });
+    for (size_t i = 1; i < by_offset.size(); ++i) {
+        const auto *a = by_offset[i - 1], *b = by_offset[i];
+        require(a->offset + a->nbytes <= b->offset || b->nbytes == 0 || a->nbytes == 0,
+                "{}: tensors \"{}\" and \"{}\" overlap (bytes [{}, {}) and [{}, {}))", file,
+                a->name, b->name, a->offset, a->offset + a->nbytes, b->offset,
+                b->offset + b->nbytes);
+    }
 }
 
 const TensorInfo* SafetensorsFile::find(const std::string& name) const {

@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "core/mapped_file.hpp"
+
 namespace promptlens {
 
 enum class TensorDType { F64, F32, F16, BF16, I64, I32, I16, I8, U8, BOOL };
@@ -43,7 +45,6 @@ class SafetensorsFile {
   public:
     // Maps the file and validates its header; throws Error naming the file on any problem.
     explicit SafetensorsFile(const std::filesystem::path& path);
-    ~SafetensorsFile();
     SafetensorsFile(const SafetensorsFile&) = delete;
     SafetensorsFile& operator=(const SafetensorsFile&) = delete;
 
@@ -64,8 +65,7 @@ class SafetensorsFile {
 
   private:
     std::filesystem::path path_;
-    const std::byte* map_ = nullptr;
-    size_t map_size_ = 0;
+    MappedFile map_;
     const std::byte* data_ = nullptr;  // start of the data section
     size_t data_size_ = 0;
     std::vector<TensorInfo> tensors_;

@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "core/mapped_file.hpp"
+
 namespace promptlens {
 
 struct ZipEntry {
@@ -33,7 +35,6 @@ class ZipReader {
   public:
     // Maps the file and reads its central directory; throws Error naming the file on any problem.
     explicit ZipReader(const std::filesystem::path& path);
-    ~ZipReader();
     ZipReader(const ZipReader&) = delete;
     ZipReader& operator=(const ZipReader&) = delete;
 
@@ -50,8 +51,7 @@ class ZipReader {
 
   private:
     std::filesystem::path path_;
-    const std::byte* map_ = nullptr;
-    size_t size_ = 0;
+    MappedFile map_;
     std::vector<ZipEntry> entries_;
 };
 
