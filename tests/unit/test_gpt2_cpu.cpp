@@ -17,6 +17,7 @@
 #include "core/error.hpp"
 #include "core/npy.hpp"
 #include "core/rng.hpp"
+#include "gpt2_golden.hpp"
 #include "model/gpt2_cpu.hpp"
 #include "model/gpt2_reference.hpp"
 #include "test_helpers.hpp"
@@ -29,85 +30,18 @@ constexpr double kRefHiddenAtol = 1e-5, kRefLogitAtol = 5e-5;
 constexpr double kRefKvRtol = 1e-5;
 constexpr double kHfHiddenAtol = 1e-4, kHfLogitAtol = 5e-4;
 
-struct Array {  // any .npy (f32/f64/i32/i64) as doubles in C order
-    std::vector<size_t> shape;
-    std::vector<double> v;
-};
-Array load(const std::string& rel) {
-    const auto path = test::data_path("gpt2-tiny/" + rel);
-    const NpyHeader h = read_npy_header(path);
-    std::ifstream in(path, std::ios::binary);
-    in.seekg(static_cast<std::streamoff>(h.data_offset));
-    std::vector<char> raw(h.count() * dtype_size(h.dtype));
-    in.read(raw.data(), static_cast<std::streamsize>(raw.size()));
-    Array a{h.shape, std::vector<double>(h.count())};
-    for (size_t i = 0; i < h.count(); ++i) {
-        const char* p = raw.data() + i * dtype_size(h.dtype);
-        float f;
-        int32_t i32;
-        int64_t i64;
-        switch (h.dtype) {
-            case DType::f32:
-                std::memcpy(&f, p, 4);
-                a.v[i] = f;
-                break;
-            case DType::f64:
-                std::memcpy(&a.v[i], p, 8);
-                break;
-            case DType::i32:
-                std::memcpy(&i32, p, 4);
-                a.v[i] = i32;
-                break;
-            case DType::i64:
-                std::memcpy(&i64, p, 8);
-                a.v[i] = double(i64);
-                break;
-        }
-    }
-    return a;
-}
-std::vector<double> slice(const Array& a, size_t begin, size_t n) {
-    return {a.v.begin() + long(begin), a.v.begin() + long(begin + n)};
-}
-template <class V>
-std::vector<double> dbl(const V& v) {
-    return {v.begin(), v.end()};
-}
-double max_diff(const std::vector<double>& a, const std::vector<double>& b) {
-    double m = 0;
-    for (size_t i = 0; i < a.size() && i < b.size(); ++i) m = std::max(m, std::fabs(a[i] - b[i]));
-    return m;
-}
+using namespace test::gpt2;
 void report(const std::string& what, double err) {
     std::cout << "[ cpu ] " << what << " max|diff| = " << err << "\n";
 }
 
-const Gpt2Weights& tiny() {
-    static const Gpt2Weights w = load_gpt2_model(test::data_path("gpt2-tiny"));
-    return w;
-}
-Matrix prompt() {  // [1, P, C] → P×C
-    Array a = load("prompt.npy");
-    Matrix m(a.shape[1], a.shape[2]);
-    for (size_t i = 0; i < m.size(); ++i) m.data()[i] = float(a.v[i]);
-    return m;
-}
-std::vector<int32_t> row_ids(const Array& ids, size_t r, size_t n) {
-    std::vector<int32_t> out;
-    for (size_t j = 0; j < n; ++j) out.push_back(int32_t(ids.v[r * ids.shape[1] + j]));
-    return out;
-}
 // The unpadded rows of `<dir>/input_ids.npy` (+ attention_mask when there is one).
 std::vector<std::vector<int32_t>> rows_of(const std::string& dir) {
     Array ids = load(dir + "input_ids.npy");
     std::vector<std::vector<int32_t>> rows;
     if (dir.starts_with("single")) return {row_ids(ids, 0, ids.shape[1])};
     Array mask = load(dir + "attention_mask.npy");
-    for (size_t r = 0; r < ids.shape[0]; ++r) {
-        size_t n = 0;
-        for (size_t j = 0; j < mask.shape[1]; ++j) n += mask.v[r * mask.shape[1] + j] != 0;
-        rows.push_back(row_ids(ids, r, n));
-    }
+    for (size_t r = 0; r < ids.shape[0]; ++r) rows.push_back(row_ids(ids, r, row_length(mask, r)));
     return rows;
 }
 PackedTokens pack(const std::vector<std::vector<int32_t>>& rows) {
@@ -147,10 +81,11 @@ TEST(Gpt2CpuGolden, SingleCasesPackedTogether) {
         for (size_t l = 0; l < w.config.n_layer; ++l) {
             for (auto [a, b] : {std::pair{&mine.k[l], &ref_text.cache.k[l]},
                                 std::pair{&mine.v[l], &ref_text.cache.v[l]}}) {
-                EXPECT_TRUE(
-                    test::all_close(dbl(a->values()), dbl(b->values()), kRefHiddenAtol, kRefKvRtol))
+                EXPECT_TRUE(test::all_close(to_double(a->values()), to_double(b->values()),
+                                            kRefHiddenAtol, kRefKvRtol))
                     << dir << " layer " << l;
-                err.ref_kv = std::max(err.ref_kv, max_diff(dbl(a->values()), dbl(b->values())));
+                err.ref_kv = std::max(err.ref_kv,
+                                      max_abs_diff(to_double(a->values()), to_double(b->values())));
             }
         }
         // Layer-0 K/V against HF, [1, H, T, hd].
@@ -162,21 +97,21 @@ TEST(Gpt2CpuGolden, SingleCasesPackedTogether) {
                 for (size_t t = 0; t < T; ++t)
                     for (size_t d = 0; d < hd; ++d) got.push_back(m(t, h * hd + d));
             EXPECT_TRUE(test::all_close(got, ref.v, kHfHiddenAtol, 0)) << dir << kv;
-            err.hf_hidden = std::max(err.hf_hidden, max_diff(got, ref.v));
+            err.hf_hidden = std::max(err.hf_hidden, max_abs_diff(got, ref.v));
         }
         // Prompt pass against the reference and HF.
         auto ref = reference_prompt_pass(w, ref_text.cache, p, {.logits = LogitsRequest::full});
-        auto h = dbl(pr.last_hidden.row(s)), lg = dbl(pr.logits.row(s));
-        EXPECT_TRUE(test::all_close(h, dbl(ref.last_hidden), kRefHiddenAtol, 0)) << dir;
-        EXPECT_TRUE(test::all_close(lg, dbl(ref.logits), kRefLogitAtol, 0)) << dir;
-        err.ref_hidden = std::max(err.ref_hidden, max_diff(h, dbl(ref.last_hidden)));
-        err.ref_logits = std::max(err.ref_logits, max_diff(lg, dbl(ref.logits)));
+        auto h = to_double(pr.last_hidden.row(s)), lg = to_double(pr.logits.row(s));
+        EXPECT_TRUE(test::all_close(h, to_double(ref.last_hidden), kRefHiddenAtol, 0)) << dir;
+        EXPECT_TRUE(test::all_close(lg, to_double(ref.logits), kRefLogitAtol, 0)) << dir;
+        err.ref_hidden = std::max(err.ref_hidden, max_abs_diff(h, to_double(ref.last_hidden)));
+        err.ref_logits = std::max(err.ref_logits, max_abs_diff(lg, to_double(ref.logits)));
         Array hf = load(dir + "prompt_last_hidden.npy"),
               hf_lg = load(dir + "prompt_last_logits.npy");
         EXPECT_TRUE(test::all_close(h, hf.v, kHfHiddenAtol, 0)) << dir;
         EXPECT_TRUE(test::all_close(lg, hf_lg.v, kHfLogitAtol, 0)) << dir;
-        err.hf_hidden = std::max(err.hf_hidden, max_diff(h, hf.v));
-        err.hf_logits = std::max(err.hf_logits, max_diff(lg, hf_lg.v));
+        err.hf_hidden = std::max(err.hf_hidden, max_abs_diff(h, hf.v));
+        err.hf_logits = std::max(err.hf_logits, max_abs_diff(lg, hf_lg.v));
     }
 }
 
@@ -203,16 +138,16 @@ void check_batch(const std::string& dir, bool hf_starts, const std::string& hidd
         if (hf_starts) ro.position_start = o.position_starts[r];
         auto ref = reference_prompt_pass(w, ref_text.cache, p, ro);
         EXPECT_EQ(pr.position_starts[r], ref.position_start);
-        auto h = dbl(pr.last_hidden.row(r)), lg = dbl(pr.logits.row(r));
-        EXPECT_TRUE(test::all_close(h, dbl(ref.last_hidden), kRefHiddenAtol, 0)) << dir << r;
-        EXPECT_TRUE(test::all_close(lg, dbl(ref.logits), kRefLogitAtol, 0)) << dir << r;
-        err.ref_hidden = std::max(err.ref_hidden, max_diff(h, dbl(ref.last_hidden)));
-        err.ref_logits = std::max(err.ref_logits, max_diff(lg, dbl(ref.logits)));
+        auto h = to_double(pr.last_hidden.row(r)), lg = to_double(pr.logits.row(r));
+        EXPECT_TRUE(test::all_close(h, to_double(ref.last_hidden), kRefHiddenAtol, 0)) << dir << r;
+        EXPECT_TRUE(test::all_close(lg, to_double(ref.logits), kRefLogitAtol, 0)) << dir << r;
+        err.ref_hidden = std::max(err.ref_hidden, max_abs_diff(h, to_double(ref.last_hidden)));
+        err.ref_logits = std::max(err.ref_logits, max_abs_diff(lg, to_double(ref.logits)));
         auto hh = slice(hf, r * C, C), hl = slice(hf_lg, r * chosen.size(), chosen.size());
         EXPECT_TRUE(test::all_close(h, hh, kHfHiddenAtol, 0)) << dir << hidden_file << r;
         EXPECT_TRUE(test::all_close(lg, hl, kHfLogitAtol, 0)) << dir << logits_file << r;
-        err.hf_hidden = std::max(err.hf_hidden, max_diff(h, hh));
-        err.hf_logits = std::max(err.hf_logits, max_diff(lg, hl));
+        err.hf_hidden = std::max(err.hf_hidden, max_abs_diff(h, hh));
+        err.hf_logits = std::max(err.hf_logits, max_abs_diff(lg, hl));
     }
 }
 
@@ -231,9 +166,9 @@ TEST(Gpt2CpuGolden, E2eBatchedAndSingle) {
     Array single = load("e2e/prompt_last_hidden_single.npy");
     for (size_t r = 0; r < rows.size(); ++r) {
         auto ref = slice(single, r * w.config.n_embd, w.config.n_embd);
-        EXPECT_TRUE(test::all_close(dbl(pr.last_hidden.row(r)), ref, kHfHiddenAtol, 0));
+        EXPECT_TRUE(test::all_close(to_double(pr.last_hidden.row(r)), ref, kHfHiddenAtol, 0));
         errors().hf_hidden =
-            std::max(errors().hf_hidden, max_diff(dbl(pr.last_hidden.row(r)), ref));
+            std::max(errors().hf_hidden, max_abs_diff(to_double(pr.last_hidden.row(r)), ref));
     }
 }
 
@@ -269,9 +204,10 @@ TEST(Gpt2Cpu, PackedBatchGivesEachRowsFeaturesAsAlone) {
     double err_h = 0, err_l = 0;
     for (size_t r = 0; r < rows.size(); ++r) {
         auto alone = cpu_prompt_pass(w, cpu_text_pass(w, pack({rows[r]})), p, o);
-        err_h = std::max(err_h,
-                         max_diff(dbl(packed.last_hidden.row(r)), dbl(alone.last_hidden.row(0))));
-        err_l = std::max(err_l, max_diff(dbl(packed.logits.row(r)), dbl(alone.logits.row(0))));
+        err_h = std::max(err_h, max_abs_diff(to_double(packed.last_hidden.row(r)),
+                                             to_double(alone.last_hidden.row(0))));
+        err_l = std::max(
+            err_l, max_abs_diff(to_double(packed.logits.row(r)), to_double(alone.logits.row(0))));
     }
     report("packed vs alone: last hidden", err_h);
     report("packed vs alone: logits", err_l);
@@ -310,9 +246,10 @@ TEST(Gpt2Cpu, CompatibilityStartsMatchTheReference) {
     for (size_t r = 0; r < rows.size(); ++r) {
         auto ref = reference_prompt_pass(w, reference_text_pass(w, rows[r]).cache, p,
                                          {.position_start = starts[r]});
-        EXPECT_TRUE(
-            test::all_close(dbl(pr.last_hidden.row(r)), dbl(ref.last_hidden), kRefHiddenAtol, 0));
-        err = std::max(err, max_diff(dbl(pr.last_hidden.row(r)), dbl(ref.last_hidden)));
+        EXPECT_TRUE(test::all_close(to_double(pr.last_hidden.row(r)), to_double(ref.last_hidden),
+                                    kRefHiddenAtol, 0));
+        err = std::max(err,
+                       max_abs_diff(to_double(pr.last_hidden.row(r)), to_double(ref.last_hidden)));
     }
     report("compatibility starts vs reference: last hidden", err);
 }
@@ -363,7 +300,8 @@ TEST(Gpt2Cpu, LengthSortedChunksGiveRowsBackInDatasetOrder) {
         seen += chunk.size();
     }
     EXPECT_EQ(seen, rows.size());
-    EXPECT_TRUE(test::all_close(dbl(scattered.values()), dbl(whole.last_hidden.values()), 1e-6, 0));
+    EXPECT_TRUE(test::all_close(to_double(scattered.values()),
+                                to_double(whole.last_hidden.values()), 1e-6, 0));
 }
 
 TEST(Gpt2Cpu, BadInputsAreClearErrors) {
