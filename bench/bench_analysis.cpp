@@ -20,22 +20,12 @@
 #include "core/npy.hpp"
 #include "reduce/pca.hpp"
 #include "reduce/scaler.hpp"
+#include "timing.hpp"
 
 using namespace promptlens;
+using promptlens::bench::best_of;
 
 namespace {
-
-template <class F>
-double best_of(int repeats, F&& fn) {
-    double best = INFINITY;
-    for (int r = 0; r < repeats; ++r) {
-        auto t = std::chrono::steady_clock::now();
-        fn();
-        best = std::min(
-            best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count());
-    }
-    return best;
-}
 
 double recomputed_inertia(ConstMatView x, const KMeansResult& r) {
     double s = 0;

@@ -21,8 +21,10 @@
 #include "core/parallel.hpp"
 #include "core/rng.hpp"
 #include "model/gpt2_cpu.hpp"
+#include "timing.hpp"
 
 using namespace promptlens;
+using promptlens::bench::best_of;
 
 namespace {
 
@@ -66,18 +68,6 @@ Gpt2Weights random_gpt2_124m() {
     w.ln_f_w = tensor(w, C, 0, 1.0f), w.ln_f_b = tensor(w, C, 0, 0.0f);
     w.lm_head = w.wte;
     return w;
-}
-
-template <class F>
-double best_of(int repeats, F&& fn) {
-    double best = INFINITY;
-    for (int r = 0; r < repeats; ++r) {
-        auto t = std::chrono::steady_clock::now();
-        fn();
-        best = std::min(
-            best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count());
-    }
-    return best;
 }
 
 }  // namespace

@@ -14,8 +14,10 @@
 
 #include "core/error.hpp"
 #include "text/gpt2_tokenizer.hpp"
+#include "timing.hpp"
 
 using namespace promptlens;
+using promptlens::bench::best_of;
 using promptlens::text::Gpt2Tokenizer;
 
 int main(int argc, char** argv) {
@@ -46,15 +48,11 @@ int main(int argc, char** argv) {
             require(ids == golden[i], "{}: line {}: ids differ from the reference", file, i + 1);
             tokens += ids.size();
         }
-        double best = INFINITY;
-        for (int r = 0; r < repeats; ++r) {
-            auto t = std::chrono::steady_clock::now();
-            size_t sink = 0;
+        size_t sink = 0;
+        const double best = best_of(repeats, [&] {
             for (const auto& text : texts) sink += tok.encode(text).size();
-            double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
-            require(sink == tokens, "token count changed between runs");
-            best = std::min(best, s);
-        }
+        });
+        require(sink == tokens * static_cast<size_t>(repeats), "token count changed between runs");
         nlohmann::ordered_json out;
         out["peer"] = std::string("promptlens ") + PROMPTLENS_VERSION;
         out["texts"] = texts.size();
