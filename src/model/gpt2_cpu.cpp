@@ -122,24 +122,6 @@ ConstMatView weight(std::span<const float> w, size_t in, size_t out) {
     return {w.data(), in, out};
 }
 
-// ---- scratch: one allocation per pass ---------------------------------------------------------
-
-class Arena {
-  public:
-    // Reserve `n` floats; returns the offset. Call all reserves before `allocate`.
-    size_t reserve(size_t n) {
-        const size_t at = size_;
-        size_ += (n + 15) / 16 * 16;  // 64-byte multiples keep every region aligned alike
-        return at;
-    }
-    void allocate() { data_.assign(size_, 0.0f); }
-    float* at(size_t offset) { return data_.data() + offset; }
-
-  private:
-    std::vector<float> data_;
-    size_t size_ = 0;
-};
-
 // ---- the layer pieces -------------------------------------------------------------------------
 
 struct Dims {
@@ -151,6 +133,37 @@ Dims dims(const Gpt2Weights& w) {
     const auto& c = w.config;
     return {c.n_embd, c.n_head, c.head_dim(), c.n_inner, c.n_layer, float(c.layer_norm_epsilon)};
 }
+
+// ---- scratch: one allocation per pass ---------------------------------------------------------
+
+// The activations of R packed rows (x: the residual stream, h: layer-norm output, qkv, att: the
+// attention output, fc: the MLP's hidden layer) and each attention worker's score buffer, carved
+// from one allocation (64-byte multiples keep every region aligned alike).
+class Workspace {
+  public:
+    Workspace(size_t R, const Dims& d, size_t workers, size_t per_worker) {
+        const size_t sizes[] = {R * d.C, R * d.C, R * 3 * d.C,
+                                R * d.C, R * d.I, workers * per_worker};
+        size_t offsets[6], total = 0;
+        for (size_t k = 0; k < 6; ++k) {
+            offsets[k] = total;
+            total += (sizes[k] + 15) / 16 * 16;
+        }
+        data_.assign(total, 0.0f);
+        float* base = data_.data();
+        x = MatView(base + offsets[0], R, d.C);
+        h = MatView(base + offsets[1], R, d.C);
+        qkv = MatView(base + offsets[2], R, 3 * d.C);
+        att = MatView(base + offsets[3], R, d.C);
+        fc = MatView(base + offsets[4], R, d.I);
+        scores = base + offsets[5];
+    }
+    MatView x, h, qkv, att, fc;
+    float* scores = nullptr;
+
+  private:
+    std::vector<float> data_;
+};
 
 // Rows [b, e) of x (R×C): h = ln_1(x); qkv = h·W_attn + b_attn (R×3C).
 void attention_inputs(const Gpt2LayerWeights& L, const Dims& d, MatView x, MatView h, MatView qkv,
@@ -242,13 +255,8 @@ PackedKvCache cpu_text_pass(const Gpt2Weights& w, const PackedTokens& texts,
     const int threads = resolve_threads(options.threads);
     const size_t workers = std::min<size_t>(size_t(threads), N * d.H);
     const size_t per_worker = round16(t_max * t_max);
-    Arena arena;
-    const size_t ox = arena.reserve(R * d.C), oh = arena.reserve(R * d.C),
-                 oqkv = arena.reserve(R * 3 * d.C), oatt = arena.reserve(R * d.C),
-                 ofc = arena.reserve(R * d.I), os = arena.reserve(workers * per_worker);
-    arena.allocate();
-    MatView x(arena.at(ox), R, d.C), h(arena.at(oh), R, d.C), qkv(arena.at(oqkv), R, 3 * d.C),
-        att(arena.at(oatt), R, d.C), fc(arena.at(ofc), R, d.I);
+    Workspace ws(R, d, workers, per_worker);
+    MatView x = ws.x, h = ws.h, qkv = ws.qkv, att = ws.att, fc = ws.fc;
 
     PackedKvCache cache;
     cache.offsets = texts.offsets;
@@ -282,7 +290,7 @@ PackedKvCache cpu_text_pass(const Gpt2Weights& w, const PackedTokens& texts,
         });
         if (l + 1 == d.L) break;  // the cache is complete; the rest of the last block is unused
 
-        for_tasks(N * d.H, threads, workers, arena.at(os), per_worker, [&](size_t t, float* sc) {
+        for_tasks(N * d.H, threads, workers, ws.scores, per_worker, [&](size_t t, float* sc) {
             const size_t s = t / d.H, hh = t % d.H, o = texts.offsets[s], T = texts.length(s);
             const size_t c0 = hh * d.hd;
             ConstMatView q(qkv.data() + o * 3 * d.C + c0, T, d.hd, 3 * d.C);
@@ -338,13 +346,8 @@ BatchPromptResult cpu_prompt_pass(const Gpt2Weights& w, const PackedKvCache& cac
     const int threads = resolve_threads(cpu.threads);
     const size_t workers = std::min<size_t>(size_t(threads), N * d.H);
     const size_t per_worker = round16(P * tk_max);
-    Arena arena;
-    const size_t oy = arena.reserve(R * d.C), oh = arena.reserve(R * d.C),
-                 oqkv = arena.reserve(R * 3 * d.C), oatt = arena.reserve(R * d.C),
-                 ofc = arena.reserve(R * d.I), os = arena.reserve(workers * per_worker);
-    arena.allocate();
-    MatView y(arena.at(oy), R, d.C), h(arena.at(oh), R, d.C), qkv(arena.at(oqkv), R, 3 * d.C),
-        att(arena.at(oatt), R, d.C), fc(arena.at(ofc), R, d.I);
+    Workspace ws(R, d, workers, per_worker);
+    MatView y = ws.x, h = ws.h, qkv = ws.qkv, att = ws.att, fc = ws.fc;
 
     // y (row s·P+i) = prompt[i] + wpe[start_s + i].
     for (size_t s = 0; s < N; ++s)
@@ -364,7 +367,7 @@ BatchPromptResult cpu_prompt_pass(const Gpt2Weights& w, const PackedKvCache& cac
             attention_inputs(L, d, y, h, qkv, b, e);
         });
         const Matrix &kc = cache.k[l], &vc = cache.v[l];
-        for_tasks(N * d.H, threads, workers, arena.at(os), per_worker, [&](size_t t, float* sc) {
+        for_tasks(N * d.H, threads, workers, ws.scores, per_worker, [&](size_t t, float* sc) {
             const size_t s = t / d.H, hh = t % d.H, o = cache.offsets[s], Tp = cache.length(s);
             const size_t c0 = hh * d.hd, r0 = s * P;
             ConstMatView q(qkv.data() + r0 * 3 * d.C + c0, P, d.hd, 3 * d.C);
