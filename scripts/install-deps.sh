@@ -15,10 +15,12 @@ build_pkgs=(
   libgtest-dev                          # unit tests
   zlib1g-dev                            # reading gzip-compressed IDX datasets
   libpcre2-dev                          # GPT-2 tokenizer: the split pattern needs \p{L}/\p{N}
+  libfftw3-dev                          # t-SNE: FFT-accelerated interpolation of the gradient
+  libhnswlib-dev                        # approximate nearest neighbours (HNSW, header-only)
   dataset-fashion-mnist                 # the demo's labelled dataset
 )
 # Reference peers: regenerating golden test data (tools/) and the benchmarks (bench/).
-peer_pkgs=(python3 python3-numpy python3-sklearn)
+peer_pkgs=(python3 python3-numpy python3-sklearn python3-torch umap-learn)
 
 want=("${build_pkgs[@]}")
 if [[ "${1:-}" == "--with-peers" ]]; then want+=("${peer_pkgs[@]}"); fi
