@@ -11,5 +11,6 @@ void setup_cluster(CLI::App& app);
 void setup_metrics(CLI::App& app);
 void setup_demo(CLI::App& app);
 void setup_tokenize(CLI::App& app);
+void setup_plot(CLI::App& app);
 
 }  // namespace promptlens::cli

@@ -17,6 +17,7 @@ build_pkgs=(
   libpcre2-dev                          # GPT-2 tokenizer: the split pattern needs \p{L}/\p{N}
   libfftw3-dev                          # t-SNE: FFT-accelerated interpolation of the gradient
   libhnswlib-dev                        # approximate nearest neighbours (HNSW, header-only)
+  libcairo2-dev fonts-dejavu-core       # figures (PNG, SVG, PDF) and their font
   dataset-fashion-mnist                 # the demo's labelled dataset
 )
 # Reference peers: regenerating golden test data (tools/) and the benchmarks (bench/).
