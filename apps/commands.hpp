@@ -11,6 +11,7 @@ void setup_cluster(CLI::App& app);
 void setup_metrics(CLI::App& app);
 void setup_demo(CLI::App& app);
 void setup_tokenize(CLI::App& app);
+void setup_extract(CLI::App& app);
 void setup_plot(CLI::App& app);
 
 }  // namespace promptlens::cli

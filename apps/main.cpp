@@ -22,6 +22,7 @@ int main(int argc, char** argv) try {
     promptlens::cli::setup_metrics(app);
     promptlens::cli::setup_demo(app);
     promptlens::cli::setup_tokenize(app);
+    promptlens::cli::setup_extract(app);
     promptlens::cli::setup_plot(app);
     try {
         app.parse(argc, argv);
