@@ -21,31 +21,11 @@
 namespace promptlens {
 namespace {
 
-constexpr size_t kRowBlock = 64;      // rows per GEMM block: boundaries depend on the input only
+constexpr size_t kRowBlock = 64;      // rows per LayerNorm / copy block: fixed by the input
 constexpr size_t kVocabBlock = 4096;  // lm_head columns per logits task
 constexpr size_t kLanes = 16;         // independent accumulators, so reductions vectorise
 
 // ---- vectorisable scalar kernels --------------------------------------------------------------
-
-// Cephes expf: |relative error| ≲ 2 ulp on [-87, 88]; inputs are clamped to that range (below it
-// the result is ≈ 1e-38 instead of a denormal or 0, harmless for softmax and GELU).
-inline float exp_approx(float x) {
-    x = x < -87.0f ? -87.0f : x;  // ternaries, not std::min/max: they vectorise
-    x = x > 88.0f ? 88.0f : x;
-    const float n = (x * std::numbers::log2e_v<float> + 0x1.8p23f) - 0x1.8p23f;  // round to int
-    const float r = x - n * 0.693359375f - n * -2.12194440e-4f;
-    const float z = r * r;
-    const float p = (((((1.9875691500e-4f * r + 1.3981999507e-3f) * r + 8.3334519073e-3f) * r +
-                       4.1665795894e-2f) *
-                          r +
-                      1.6666665459e-1f) *
-                         r +
-                     5.0000001201e-1f) *
-                        z +
-                    r + 1.0f;
-    const auto e = static_cast<int32_t>(n);
-    return p * std::bit_cast<float>((e + 127) << 23);
-}
 
 float lane_sum(const float* x, size_t n) {
     float acc[kLanes] = {};
@@ -98,30 +78,6 @@ void layernorm(ConstMatView x, std::span<const float> g, std::span<const float> 
     }
 }
 
-void add_bias(MatView y, std::span<const float> bias) {
-    for (size_t t = 0; t < y.rows(); ++t) {
-        float* r = y.row(t).data();
-        for (size_t j = 0; j < y.cols(); ++j) r[j] += bias[j];
-    }
-}
-
-// y = gelu_new(y + bias), with 0.5·v·(1 + tanh u) = v / (1 + exp(−2u)), u = √(2/π)(v + 0.044715v³).
-void add_bias_gelu(MatView y, std::span<const float> bias) {
-    const float k = float(std::sqrt(2.0 / std::numbers::pi));
-    for (size_t t = 0; t < y.rows(); ++t) {
-        float* r = y.row(t).data();
-        for (size_t j = 0; j < y.cols(); ++j) {
-            const float v = r[j] + bias[j];
-            const float u = k * (v + 0.044715f * v * v * v);
-            r[j] = v / (1.0f + exp_approx(-2.0f * u));
-        }
-    }
-}
-
-ConstMatView weight(std::span<const float> w, size_t in, size_t out) {
-    return {w.data(), in, out};
-}
-
 // ---- the layer pieces -------------------------------------------------------------------------
 
 struct Dims {
@@ -160,32 +116,36 @@ class Workspace {
     }
     MatView x, h, qkv, att, fc;
     float* scores = nullptr;
+    LinearScratch linear;  // bf16 copies of the GEMM inputs (empty for fp32)
 
   private:
     std::vector<float> data_;
 };
 
-// Rows [b, e) of x (R×C): h = ln_1(x); qkv = h·W_attn + b_attn (R×3C).
-void attention_inputs(const Gpt2LayerWeights& L, const Dims& d, MatView x, MatView h, MatView qkv,
-                      size_t b, size_t e) {
-    layernorm(x.row_range(b, e), L.ln_1_w, L.ln_1_b, d.eps, h.row_range(b, e));
-    blas::gemm(Trans::N, Trans::N, 1.0f, h.row_range(b, e), weight(L.c_attn_w, d.C, 3 * d.C), 0.0f,
-               qkv.row_range(b, e));
-    add_bias(qkv.row_range(b, e), L.c_attn_b);
+// h = LayerNorm(x) over fixed 64-row blocks.
+void layernorm_rows(ConstMatView x, std::span<const float> g, std::span<const float> b, float eps,
+                    MatView h, int threads) {
+    parallel_for(chunk_count(x.rows(), kRowBlock), threads, [&](size_t blk) {
+        const size_t r0 = blk * kRowBlock, r1 = std::min(x.rows(), r0 + kRowBlock);
+        layernorm(x.row_range(r0, r1), g, b, eps, h.row_range(r0, r1));
+    });
 }
 
-// Rows [b, e): x += att·W_proj + b; x += gelu(ln_2(x)·W_fc + b_fc)·W_mproj + b_mproj.
-void attention_output_and_mlp(const Gpt2LayerWeights& L, const Dims& d, MatView x, MatView h,
-                              ConstMatView att, MatView fc, size_t b, size_t e) {
-    MatView xb = x.row_range(b, e), hb = h.row_range(b, e), fb = fc.row_range(b, e);
-    blas::gemm(Trans::N, Trans::N, 1.0f, att.row_range(b, e), weight(L.attn_proj_w, d.C, d.C), 1.0f,
-               xb);
-    add_bias(xb, L.attn_proj_b);
-    layernorm(xb, L.ln_2_w, L.ln_2_b, d.eps, hb);
-    blas::gemm(Trans::N, Trans::N, 1.0f, hb, weight(L.fc_w, d.C, d.I), 0.0f, fb);
-    add_bias_gelu(fb, L.fc_b);
-    blas::gemm(Trans::N, Trans::N, 1.0f, fb, weight(L.mlp_proj_w, d.I, d.C), 1.0f, xb);
-    add_bias(xb, L.mlp_proj_b);
+// h = ln_1(x); qkv = h·W_attn + b_attn (R×3C).
+void attention_inputs(const Gpt2LayerWeights& L, const Gpt2CpuModel::Layer& K, const Dims& d,
+                      ConstMatView x, MatView h, MatView qkv, int threads, LinearScratch& sc) {
+    layernorm_rows(x, L.ln_1_w, L.ln_1_b, d.eps, h, threads);
+    linear(h, K.attn, L.c_attn_b, Activation::none, false, qkv, threads, sc);
+}
+
+// x += att·W_proj + b; x += gelu(ln_2(x)·W_fc + b_fc)·W_mproj + b_mproj.
+void attention_output_and_mlp(const Gpt2LayerWeights& L, const Gpt2CpuModel::Layer& K,
+                              const Dims& d, MatView x, MatView h, ConstMatView att, MatView fc,
+                              int threads, LinearScratch& sc) {
+    linear(att, K.attn_proj, L.attn_proj_b, Activation::none, true, x, threads, sc);
+    layernorm_rows(x, L.ln_2_w, L.ln_2_b, d.eps, h, threads);
+    linear(h, K.fc, L.fc_b, Activation::gelu_new, false, fc, threads, sc);
+    linear(fc, K.mlp_proj, L.mlp_proj_b, Activation::none, true, x, threads, sc);
 }
 
 // Causal attention of Tq new rows of one head over Tp cached keys and themselves.
@@ -230,8 +190,36 @@ size_t round16(size_t n) {
 
 }  // namespace
 
+Gpt2CpuModel::Gpt2CpuModel(const Gpt2Weights& w, Precision p) : weights(w), precision(p) {
+    const Dims d = dims(w);
+    for (const auto& L : w.layers)
+        layers.push_back({LinearWeight(ConstMatView(L.c_attn_w.data(), d.C, 3 * d.C), p),
+                          LinearWeight(ConstMatView(L.attn_proj_w.data(), d.C, d.C), p),
+                          LinearWeight(ConstMatView(L.fc_w.data(), d.C, d.I), p),
+                          LinearWeight(ConstMatView(L.mlp_proj_w.data(), d.I, d.C), p)});
+}
+
+size_t Gpt2CpuModel::copied_bytes() const {
+    size_t n = 0;
+    for (const auto& L : layers)
+        n += L.attn.copied_bytes() + L.attn_proj.copied_bytes() + L.fc.copied_bytes() +
+             L.mlp_proj.copied_bytes();
+    return n;
+}
+
 PackedKvCache cpu_text_pass(const Gpt2Weights& w, const PackedTokens& texts,
                             const Gpt2CpuOptions& options) {
+    return cpu_text_pass(Gpt2CpuModel(w, options.precision), texts, options.threads);
+}
+
+BatchPromptResult cpu_prompt_pass(const Gpt2Weights& w, const PackedKvCache& cache,
+                                  ConstMatView prompt, const BatchPromptOptions& options,
+                                  const Gpt2CpuOptions& cpu) {
+    return cpu_prompt_pass(Gpt2CpuModel(w, cpu.precision), cache, prompt, options, cpu.threads);
+}
+
+PackedKvCache cpu_text_pass(const Gpt2CpuModel& m, const PackedTokens& texts, int threads_in) {
+    const Gpt2Weights& w = m.weights;
     const auto& cfg = w.config;
     const Dims d = dims(w);
     const size_t N = texts.count(), R = texts.tokens();
@@ -252,7 +240,7 @@ PackedKvCache cpu_text_pass(const Gpt2Weights& w, const PackedTokens& texts,
                 "GPT-2 text pass: packed token {} is id {}, outside the vocabulary of {}", r,
                 texts.ids[r], cfg.vocab_size);
 
-    const int threads = resolve_threads(options.threads);
+    const int threads = resolve_threads(threads_in);
     const size_t workers = std::min<size_t>(size_t(threads), N * d.H);
     const size_t per_worker = round16(t_max * t_max);
     Workspace ws(R, d, workers, per_worker);
@@ -278,10 +266,11 @@ PackedKvCache cpu_text_pass(const Gpt2Weights& w, const PackedTokens& texts,
     const float scale = 1.0f / std::sqrt(float(d.hd));
     for (size_t l = 0; l < d.L; ++l) {
         const auto& L = w.layers[l];
+        const auto& K = m.layers[l];
         Matrix &kc = cache.k[l], &vc = cache.v[l];
+        attention_inputs(L, K, d, x, h, qkv, threads, ws.linear);
         parallel_for(blocks, threads, [&](size_t blk) {
             const size_t b = blk * kRowBlock, e = std::min(R, b + kRowBlock);
-            attention_inputs(L, d, x, h, qkv, b, e);
             for (size_t r = b; r < e; ++r) {
                 const float* q = qkv.row(r).data();
                 std::copy(q + d.C, q + 2 * d.C, kc.row(r).data());
@@ -299,17 +288,15 @@ PackedKvCache cpu_text_pass(const Gpt2Weights& w, const PackedTokens& texts,
             attend(q, {}, {}, kn, vn, scale, sc, MatView(att.data() + o * d.C + c0, T, d.hd, d.C));
         });
 
-        parallel_for(blocks, threads, [&](size_t blk) {
-            const size_t b = blk * kRowBlock, e = std::min(R, b + kRowBlock);
-            attention_output_and_mlp(L, d, x, h, att, fc, b, e);
-        });
+        attention_output_and_mlp(L, K, d, x, h, att, fc, threads, ws.linear);
     }
     return cache;
 }
 
-BatchPromptResult cpu_prompt_pass(const Gpt2Weights& w, const PackedKvCache& cache,
+BatchPromptResult cpu_prompt_pass(const Gpt2CpuModel& m, const PackedKvCache& cache,
                                   ConstMatView prompt, const BatchPromptOptions& options,
-                                  const Gpt2CpuOptions& cpu) {
+                                  int threads_in) {
+    const Gpt2Weights& w = m.weights;
     const auto& cfg = w.config;
     const Dims d = dims(w);
     const size_t P = prompt.rows(), N = cache.count();
@@ -343,7 +330,7 @@ BatchPromptResult cpu_prompt_pass(const Gpt2Weights& w, const PackedKvCache& cac
                     id, cfg.vocab_size);
 
     const size_t R = N * P;
-    const int threads = resolve_threads(cpu.threads);
+    const int threads = resolve_threads(threads_in);
     const size_t workers = std::min<size_t>(size_t(threads), N * d.H);
     const size_t per_worker = round16(P * tk_max);
     Workspace ws(R, d, workers, per_worker);
@@ -358,14 +345,11 @@ BatchPromptResult cpu_prompt_pass(const Gpt2Weights& w, const PackedKvCache& cac
             for (size_t c = 0; c < d.C; ++c) yr[c] = src[c] + p[c];
         }
 
-    const size_t blocks = chunk_count(R, kRowBlock);
     const float scale = 1.0f / std::sqrt(float(d.hd));
     for (size_t l = 0; l < d.L; ++l) {
         const auto& L = w.layers[l];
-        parallel_for(blocks, threads, [&](size_t blk) {
-            const size_t b = blk * kRowBlock, e = std::min(R, b + kRowBlock);
-            attention_inputs(L, d, y, h, qkv, b, e);
-        });
+        const auto& K = m.layers[l];
+        attention_inputs(L, K, d, y, h, qkv, threads, ws.linear);
         const Matrix &kc = cache.k[l], &vc = cache.v[l];
         for_tasks(N * d.H, threads, workers, ws.scores, per_worker, [&](size_t t, float* sc) {
             const size_t s = t / d.H, hh = t % d.H, o = cache.offsets[s], Tp = cache.length(s);
@@ -377,10 +361,7 @@ BatchPromptResult cpu_prompt_pass(const Gpt2Weights& w, const PackedKvCache& cac
             ConstMatView vp(vc.data() + o * d.C + c0, Tp, d.hd, d.C);
             attend(q, kp, vp, kn, vn, scale, sc, MatView(att.data() + r0 * d.C + c0, P, d.hd, d.C));
         });
-        parallel_for(blocks, threads, [&](size_t blk) {
-            const size_t b = blk * kRowBlock, e = std::min(R, b + kRowBlock);
-            attention_output_and_mlp(L, d, y, h, att, fc, b, e);
-        });
+        attention_output_and_mlp(L, K, d, y, h, att, fc, threads, ws.linear);
     }
 
     // ln_f on each sequence's last prompt row: last_hidden N×C.

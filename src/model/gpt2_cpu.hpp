@@ -1,58 +1,90 @@
 // The fast CPU forward pass of GPT-2 with soft prompts: the same two operations as the reference
 // (model/gpt2_reference.hpp), over many sequences packed without padding (model/backend.hpp).
 //
-// How it is fast: every linear layer is one float32 GEMM over all packed rows (OpenBLAS,
-// single-threaded), cut into fixed blocks of 64 rows that `parallel_for` spreads over threads;
-// per row block LayerNorm → GEMM → bias (+ GELU, + residual) run back to back while the block is
-// in cache. Attention runs per (sequence, head) as two small GEMMs (Q·Kᵀ, softmax, P·V) in a
-// per-worker scratch. LayerNorm, softmax and gelu_new (x·sigmoid(2u), the exact identity for
-// 0.5·x·(1+tanh u)) are plain loops over lanes the compiler vectorises, with a Cephes-style expf.
-// All scratch of a pass is one allocation. The text pass stops after the last layer's K/V.
+// How it is fast: every linear layer is one GEMM over ALL packed rows (model/gpt2_cpu_gemm.hpp:
+// an AVX-512 register-tile kernel that reads the fp32 weights in place from the mapped file,
+// parallel over 48-column panels, with bias and gelu_new fused into the tile epilogue and the
+// residual added in the same pass). LayerNorm runs over fixed 64-row blocks. Attention runs per
+// (sequence, head) as two small GEMMs (Q·Kᵀ, softmax, P·V) in a per-worker scratch, in fp32 for
+// both precisions. LayerNorm, softmax and gelu_new (x·sigmoid(2u), the exact identity for
+// 0.5·x·(1+tanh u)) are plain loops the compiler vectorises, with a Cephes-style expf. All scratch
+// of a pass is one allocation. The text pass stops after the last layer's K/V.
+//
+// Precision (opt-in bf16): the four linear layers of every block take bf16 weights (converted once:
+// a 2-byte copy of 85M parameters for 124M, ~170 MB, on top of the mapped fp32 file) and bf16-
+// rounded activations, with fp32 accumulation; embeddings, LayerNorm, attention, softmax, GELU,
+// residuals, ln_f and the LM head stay fp32. Errors against fp32 are measured in
+// tests/unit/test_gpt2_cpu.cpp.
 //
 // Determinism: block boundaries depend only on the packed input, never on the thread count, and
-// every (sequence, head) task is computed alone, so the bytes are identical for any `threads`.
-// A sequence's features may differ in the last bits between packings (its rows fall at other
-// offsets of OpenBLAS's tiles); tests/unit/test_gpt2_cpu.cpp measures how much.
-// Accuracy: float32 accumulation (the reference uses double); against the reference ≤ 1e-5 on
-// hidden states and 5e-5 on logits for the tiny test model (measured values in the test).
+// every (sequence, head) task and every output element of a linear layer is computed alone, so the
+// bytes are identical for any `threads`. A sequence's features may differ in the last bits between
+// packings (attention's OpenBLAS GEMMs tile differently); tests/unit/test_gpt2_cpu.cpp measures it.
+// Accuracy (fp32): float32 accumulation (the reference uses double); against the reference ≤ 1e-5
+// on hidden states and 5e-5 on logits for the tiny test model (measured values in the test).
 #pragma once
 
 #include <memory>
 
 #include "model/backend.hpp"
+#include "model/gpt2_cpu_gemm.hpp"
 #include "model/gpt2_weights.hpp"
 
 namespace promptlens {
 
 struct Gpt2CpuOptions {
-    int threads = 1;  // 0 = all hardware threads; results do not depend on it
+    int threads = 1;                        // 0 = all hardware threads; results do not depend on it
+    Precision precision = Precision::fp32;  // bf16: about 2× faster linear layers, ~1e-2 error
+};
+
+// The weights as the CPU kernels read them: fp32 in place from `w` (which must outlive this), or
+// for bf16 a converted, panel-packed copy of every block's four linear layers.
+struct Gpt2CpuModel {
+    struct Layer {
+        LinearWeight attn, attn_proj, fc, mlp_proj;
+    };
+    Gpt2CpuModel(const Gpt2Weights& w, Precision precision);
+    const Gpt2Weights& weights;
+    Precision precision;
+    std::vector<Layer> layers;
+    size_t copied_bytes() const;  // memory held beyond the mapped checkpoint
 };
 
 // texts: N ≥ 1 sequences, each 1 … n_positions ids < vocab_size.
-PackedKvCache cpu_text_pass(const Gpt2Weights& w, const PackedTokens& texts,
-                            const Gpt2CpuOptions& options = {});
+PackedKvCache cpu_text_pass(const Gpt2CpuModel& m, const PackedTokens& texts, int threads);
 
 // prompt: P×C (P ≥ 1). Every start_i + P must fit in n_positions.
+BatchPromptResult cpu_prompt_pass(const Gpt2CpuModel& m, const PackedKvCache& cache,
+                                  ConstMatView prompt, const BatchPromptOptions& options,
+                                  int threads);
+
+// The same, converting the weights for this one call (cheap for fp32: nothing is copied).
+PackedKvCache cpu_text_pass(const Gpt2Weights& w, const PackedTokens& texts,
+                            const Gpt2CpuOptions& options = {});
 BatchPromptResult cpu_prompt_pass(const Gpt2Weights& w, const PackedKvCache& cache,
                                   ConstMatView prompt, const BatchPromptOptions& options = {},
                                   const Gpt2CpuOptions& cpu = {});
 
 // The CPU implementation of the backend seam. Keeps a reference to `w`: it must outlive this.
+// Converts the weights once at construction (bf16: ~2 bytes per linear-layer parameter).
 class Gpt2CpuBackend final : public Gpt2Backend {
   public:
     explicit Gpt2CpuBackend(const Gpt2Weights& w, Gpt2CpuOptions options = {})
-        : w_(w), options_(options) {}
-    std::string name() const override { return "cpu-fp32"; }
+        : model_(w, options.precision), options_(options) {}
+    std::string name() const override {
+        return std::string("cpu-") + precision_name(options_.precision);
+    }
     PackedKvCache text_pass(const PackedTokens& texts) const override {
-        return cpu_text_pass(w_, texts, options_);
+        return cpu_text_pass(model_, texts, options_.threads);
     }
     BatchPromptResult prompt_pass(const PackedKvCache& cache, ConstMatView prompt,
                                   const BatchPromptOptions& options = {}) const override {
-        return cpu_prompt_pass(w_, cache, prompt, options, options_);
+        return cpu_prompt_pass(model_, cache, prompt, options, options_.threads);
     }
+    const Gpt2CpuModel& model() const { return model_; }
 
   private:
-    const Gpt2Weights& w_;
+    Gpt2CpuModel model_;
     Gpt2CpuOptions options_;
 };
 

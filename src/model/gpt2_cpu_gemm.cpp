@@ -1,0 +1,358 @@
+// GCC will not if-convert the clamps in exp_approx (so the GELU loop would not vectorise) while it
+// must preserve floating-point exception flags. Nothing here reads them.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("no-trapping-math")
+#endif
+
+#include "model/gpt2_cpu_gemm.hpp"
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstring>
+#include <numbers>
+
+#include "core/error.hpp"
+#include "core/parallel.hpp"
+#include "linalg/gemm.hpp"
+
+#define PL_TARGET_F32 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq")))
+#define PL_TARGET_BF16 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512bf16")))
+
+namespace promptlens {
+namespace {
+
+constexpr size_t NR = LinearWeight::kPanel;  // 48 columns per panel
+constexpr size_t MR = 8;                     // rows per register tile
+constexpr size_t KC32 = 128;                 // fp32: 128×48×4 B = 24 KB panel block (L1)
+constexpr size_t KC16 = 256;                 // bf16: 128 k-pairs ×48×2×2 B = 24 KB
+constexpr size_t kConvertRows = 64;          // rows per task when rounding A to bf16
+
+// ---- fp32 micro-kernel -----------------------------------------------------------------------
+
+// Masks of the three 16-column registers for the first nv (≤ 48) valid columns.
+PL_TARGET_F32 inline void column_masks(size_t nv, __mmask16 m[3]) {
+    for (size_t j = 0; j < 3; ++j) {
+        const size_t lo = 16 * j;
+        const size_t n = nv > lo ? std::min<size_t>(16, nv - lo) : 0;
+        m[j] = static_cast<__mmask16>((uint32_t{1} << n) - 1);
+    }
+}
+
+// c (rows×nv, ldc) = (load_c ? c : 0) + a (rows×kc, lda) · b (kc×48 packed block).
+template <size_t R>
+PL_TARGET_F32 void kernel_f32(const float* a, size_t lda, const float* b, size_t kc, float* c,
+                              size_t ldc, bool load_c, size_t nv) {
+    __m512 acc[R][3];
+#pragma GCC unroll 8
+    for (size_t r = 0; r < R; ++r)
+        for (size_t j = 0; j < 3; ++j) acc[r][j] = _mm512_setzero_ps();
+    for (size_t k = 0; k < kc; ++k) {
+        const __m512 b0 = _mm512_loadu_ps(b + k * NR);
+        const __m512 b1 = _mm512_loadu_ps(b + k * NR + 16);
+        const __m512 b2 = _mm512_loadu_ps(b + k * NR + 32);
+#pragma GCC unroll 8
+        for (size_t r = 0; r < R; ++r) {
+            const __m512 av = _mm512_set1_ps(a[r * lda + k]);
+            acc[r][0] = _mm512_fmadd_ps(av, b0, acc[r][0]);
+            acc[r][1] = _mm512_fmadd_ps(av, b1, acc[r][1]);
+            acc[r][2] = _mm512_fmadd_ps(av, b2, acc[r][2]);
+        }
+    }
+    __mmask16 m[3];
+    column_masks(nv, m);
+#pragma GCC unroll 8
+    for (size_t r = 0; r < R; ++r)
+        for (size_t j = 0; j < 3; ++j) {
+            float* p = c + r * ldc + 16 * j;
+            __m512 v = acc[r][j];
+            if (load_c) v = _mm512_add_ps(_mm512_maskz_loadu_ps(m[j], p), v);
+            _mm512_mask_storeu_ps(p, m[j], v);
+        }
+}
+
+using KernelF32 = void (*)(const float*, size_t, const float*, size_t, float*, size_t, bool,
+                           size_t);
+constexpr KernelF32 kKernelsF32[MR + 1] = {nullptr,       kernel_f32<1>, kernel_f32<2>,
+                                           kernel_f32<3>, kernel_f32<4>, kernel_f32<5>,
+                                           kernel_f32<6>, kernel_f32<7>, kernel_f32<8>};
+
+// ---- bf16 micro-kernel -----------------------------------------------------------------------
+
+// c = (load_c ? c : 0) + a (rows×2·kp2 bf16, lda elements) · b (kp2 k-pairs × 48 × 2 packed).
+template <size_t R>
+PL_TARGET_BF16 void kernel_bf16(const uint16_t* a, size_t lda, const uint16_t* b, size_t kp2,
+                                float* c, size_t ldc, bool load_c, size_t nv) {
+    __m512 acc[R][3];
+#pragma GCC unroll 8
+    for (size_t r = 0; r < R; ++r)
+        for (size_t j = 0; j < 3; ++j) acc[r][j] = _mm512_setzero_ps();
+    for (size_t k = 0; k < kp2; ++k) {
+        const uint16_t* bk = b + k * NR * 2;
+        const __m512bh b0 = (__m512bh)_mm512_loadu_si512(bk);
+        const __m512bh b1 = (__m512bh)_mm512_loadu_si512(bk + 32);
+        const __m512bh b2 = (__m512bh)_mm512_loadu_si512(bk + 64);
+#pragma GCC unroll 8
+        for (size_t r = 0; r < R; ++r) {
+            int32_t pair;
+            std::memcpy(&pair, a + r * lda + 2 * k, sizeof pair);
+            const __m512bh av = (__m512bh)_mm512_set1_epi32(pair);
+            acc[r][0] = _mm512_dpbf16_ps(acc[r][0], av, b0);
+            acc[r][1] = _mm512_dpbf16_ps(acc[r][1], av, b1);
+            acc[r][2] = _mm512_dpbf16_ps(acc[r][2], av, b2);
+        }
+    }
+    __mmask16 m[3];
+    column_masks(nv, m);
+#pragma GCC unroll 8
+    for (size_t r = 0; r < R; ++r)
+        for (size_t j = 0; j < 3; ++j) {
+            float* p = c + r * ldc + 16 * j;
+            __m512 v = acc[r][j];
+            if (load_c) v = _mm512_add_ps(_mm512_maskz_loadu_ps(m[j], p), v);
+            _mm512_mask_storeu_ps(p, m[j], v);
+        }
+}
+
+using KernelBf16 = void (*)(const uint16_t*, size_t, const uint16_t*, size_t, float*, size_t, bool,
+                            size_t);
+constexpr KernelBf16 kKernelsBf16[MR + 1] = {nullptr,        kernel_bf16<1>, kernel_bf16<2>,
+                                             kernel_bf16<3>, kernel_bf16<4>, kernel_bf16<5>,
+                                             kernel_bf16<6>, kernel_bf16<7>, kernel_bf16<8>};
+
+// Plain stand-in for kernel_bf16 on CPUs without AVX-512 BF16: the same tile contract, products
+// of bf16 values exact in fp32, summed pair by pair in k order.
+void kernel_bf16_plain(const uint16_t* a, size_t rows, size_t lda, const uint16_t* b, size_t kp2,
+                       float* c, size_t ldc, bool load_c, size_t nv) {
+    float acc[MR][NR];
+    for (size_t r = 0; r < rows; ++r) std::fill(acc[r], acc[r] + NR, 0.0f);
+    for (size_t k = 0; k < kp2; ++k)
+        for (size_t r = 0; r < rows; ++r) {
+            const float a0 = from_bf16(a[r * lda + 2 * k]), a1 = from_bf16(a[r * lda + 2 * k + 1]);
+            for (size_t j = 0; j < NR; ++j)
+                acc[r][j] +=
+                    a0 * from_bf16(b[(k * NR + j) * 2]) + a1 * from_bf16(b[(k * NR + j) * 2 + 1]);
+        }
+    for (size_t r = 0; r < rows; ++r)
+        for (size_t j = 0; j < nv; ++j)
+            c[r * ldc + j] = (load_c ? c[r * ldc + j] : 0.0f) + acc[r][j];
+}
+
+// A (M×K fp32) → out (M×Kp bf16, Kp even, zero tail).
+PL_TARGET_BF16 void round_rows_avx512(ConstMatView A, size_t Kp, uint16_t* out) {
+    const size_t K = A.cols();
+    for (size_t i = 0; i < A.rows(); ++i) {
+        const float* src = A.row(i).data();
+        uint16_t* dst = out + i * Kp;
+        size_t k = 0;
+        for (; k + 16 <= K; k += 16)
+            _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + k),
+                                (__m256i)_mm512_cvtneps_pbh(_mm512_loadu_ps(src + k)));
+        for (; k < K; ++k) dst[k] = to_bf16(src[k]);
+        for (; k < Kp; ++k) dst[k] = 0;
+    }
+}
+
+void round_rows_plain(ConstMatView A, size_t Kp, uint16_t* out) {
+    for (size_t i = 0; i < A.rows(); ++i) {
+        const float* src = A.row(i).data();
+        uint16_t* dst = out + i * Kp;
+        for (size_t k = 0; k < Kp; ++k) dst[k] = k < A.cols() ? to_bf16(src[k]) : uint16_t{0};
+    }
+}
+
+// The epilogue of one finished tile (rows×cols of C starting at column col0).
+void finish_tile(MatView tile, size_t col0, std::span<const float> bias, Activation act) {
+    if (bias.empty()) return;
+    const auto b = bias.subspan(col0, tile.cols());
+    if (act == Activation::gelu_new)
+        add_bias_gelu(tile, b);
+    else
+        add_bias(tile, b);
+}
+
+}  // namespace
+
+// ---- public helpers --------------------------------------------------------------------------
+
+const char* precision_name(Precision p) {
+    return p == Precision::fp32 ? "fp32" : "bf16";
+}
+
+Precision parse_precision(const std::string& name) {
+    if (name == "fp32") return Precision::fp32;
+    if (name == "bf16") return Precision::bf16;
+    fail("precision '{}': expected fp32 or bf16", name);
+}
+
+bool cpu_has_avx512f() {
+    static const bool ok = __builtin_cpu_supports("avx512f") &&
+                           __builtin_cpu_supports("avx512bw") &&
+                           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
+    return ok;
+}
+
+bool cpu_has_avx512bf16() {
+    static const bool ok = cpu_has_avx512f() && __builtin_cpu_supports("avx512bf16");
+    return ok;
+}
+
+uint16_t to_bf16(float x) {
+    const auto u = std::bit_cast<uint32_t>(x);
+    if ((u & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((u >> 16) | 0x40);  // NaN
+    return static_cast<uint16_t>((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+}
+
+float from_bf16(uint16_t b) {
+    return std::bit_cast<float>(uint32_t{b} << 16);
+}
+
+// Cephes expf: |relative error| ≲ 2 ulp on [-87, 88]; inputs are clamped to that range (below it
+// the result is ≈ 1e-38 instead of a denormal or 0, harmless for softmax and GELU).
+float exp_approx(float x) {
+    x = x < -87.0f ? -87.0f : x;  // ternaries, not std::min/max: they vectorise
+    x = x > 88.0f ? 88.0f : x;
+    const float n = (x * std::numbers::log2e_v<float> + 0x1.8p23f) - 0x1.8p23f;  // round to int
+    const float r = x - n * 0.693359375f - n * -2.12194440e-4f;
+    const float z = r * r;
+    const float p = (((((1.9875691500e-4f * r + 1.3981999507e-3f) * r + 8.3334519073e-3f) * r +
+                       4.1665795894e-2f) *
+                          r +
+                      1.6666665459e-1f) *
+                         r +
+                     5.0000001201e-1f) *
+                        z +
+                    r + 1.0f;
+    const auto e = static_cast<int32_t>(n);
+    return p * std::bit_cast<float>((e + 127) << 23);
+}
+
+void add_bias(MatView y, std::span<const float> bias) {
+    for (size_t t = 0; t < y.rows(); ++t) {
+        float* r = y.row(t).data();
+        for (size_t j = 0; j < y.cols(); ++j) r[j] += bias[j];
+    }
+}
+
+// y = gelu_new(y + bias), with 0.5·v·(1 + tanh u) = v / (1 + exp(−2u)), u = √(2/π)(v + 0.044715v³).
+void add_bias_gelu(MatView y, std::span<const float> bias) {
+    const float k = float(std::sqrt(2.0 / std::numbers::pi));
+    for (size_t t = 0; t < y.rows(); ++t) {
+        float* r = y.row(t).data();
+        for (size_t j = 0; j < y.cols(); ++j) {
+            const float v = r[j] + bias[j];
+            const float u = k * (v + 0.044715f * v * v * v);
+            r[j] = v / (1.0f + exp_approx(-2.0f * u));
+        }
+    }
+}
+
+LinearWeight::LinearWeight(ConstMatView w, Precision p)
+    : w_(w), K_(w.rows()), N_(w.cols()), Kp_((w.rows() + 1) / 2 * 2), precision_(p) {
+    if (p != Precision::bf16) return;
+    const size_t np = panels(), kp2 = Kp_ / 2;
+    bf16_.assign(np * kp2 * NR * 2, 0);
+    for (size_t pn = 0; pn < np; ++pn) {
+        uint16_t* dst = bf16_.data() + pn * kp2 * NR * 2;
+        const size_t c0 = pn * NR, nv = std::min(NR, N_ - c0);
+        for (size_t k = 0; k < K_; ++k) {
+            const float* src = w.row(k).data() + c0;
+            for (size_t j = 0; j < nv; ++j) dst[((k / 2) * NR + j) * 2 + (k % 2)] = to_bf16(src[j]);
+        }
+    }
+}
+
+void linear(ConstMatView A, const LinearWeight& W, std::span<const float> bias, Activation act,
+            bool accumulate, MatView C, int threads, LinearScratch& scratch) {
+    const size_t M = A.rows(), K = W.in(), N = W.out();
+    require(A.cols() == K && C.rows() == M && C.cols() == N, "linear: A is {}×{}, W {}×{}, C {}×{}",
+            M, A.cols(), K, N, C.rows(), C.cols());
+    require(bias.empty() || bias.size() == N, "linear: {} biases for {} outputs", bias.size(), N);
+    require(!(accumulate && act != Activation::none), "linear: activation with accumulate");
+    if (M == 0) return;
+
+    if (W.precision() == Precision::fp32 && !cpu_has_avx512f()) {
+        blas::gemm(Trans::N, Trans::N, 1.0f, A, W.fp32(), accumulate ? 1.0f : 0.0f, C);
+        parallel_for(chunk_count(M, kConvertRows), threads, [&](size_t blk) {
+            const size_t b = blk * kConvertRows, e = std::min(M, b + kConvertRows);
+            finish_tile(C.row_range(b, e), 0, bias, act);
+        });
+        return;
+    }
+
+    if (W.precision() == Precision::fp32) {
+        const ConstMatView w = W.fp32();
+        parallel_for(W.panels(), threads, [&](size_t pn) {
+            alignas(64) float block[KC32 * NR];
+            const size_t c0 = pn * NR, nv = std::min(NR, N - c0);
+            for (size_t k0 = 0; k0 < K; k0 += KC32) {
+                const size_t kc = std::min(KC32, K - k0);
+                for (size_t k = 0; k < kc; ++k) {  // copy the kc×48 block, zero-padded
+                    const float* src = w.row(k0 + k).data() + c0;
+                    std::copy(src, src + nv, block + k * NR);
+                    std::fill(block + k * NR + nv, block + (k + 1) * NR, 0.0f);
+                }
+                const bool load_c = accumulate || k0 > 0, last = k0 + kc == K;
+                for (size_t m0 = 0; m0 < M; m0 += MR) {
+                    const size_t rows = std::min(MR, M - m0);
+                    kKernelsF32[rows](A.row(m0).data() + k0, A.stride(), block, kc,
+                                      C.row(m0).data() + c0, C.stride(), load_c, nv);
+                    if (last)
+                        finish_tile(MatView(C.row(m0).data() + c0, rows, nv, C.stride()), c0, bias,
+                                    act);
+                }
+            }
+        });
+        return;
+    }
+
+    // bf16: round A once (parallel over row blocks), then panels as above.
+    const size_t Kp = W.k_padded(), kp2 = Kp / 2;
+    const bool fast = cpu_has_avx512bf16();
+    if (scratch.a_bf16.size() < M * Kp) scratch.a_bf16.resize(M * Kp);
+    uint16_t* ab = scratch.a_bf16.data();
+    parallel_for(chunk_count(M, kConvertRows), threads, [&](size_t blk) {
+        const size_t b = blk * kConvertRows, e = std::min(M, b + kConvertRows);
+        if (fast)
+            round_rows_avx512(A.row_range(b, e), Kp, ab + b * Kp);
+        else
+            round_rows_plain(A.row_range(b, e), Kp, ab + b * Kp);
+    });
+    parallel_for(W.panels(), threads, [&](size_t pn) {
+        const size_t c0 = pn * NR, nv = std::min(NR, N - c0);
+        const uint16_t* panel = W.bf16_panel(pn);
+        for (size_t q0 = 0; q0 < kp2; q0 += KC16 / 2) {
+            const size_t q = std::min(KC16 / 2, kp2 - q0);
+            const bool load_c = accumulate || q0 > 0, last = q0 + q == kp2;
+            const uint16_t* blk = panel + q0 * NR * 2;
+            for (size_t m0 = 0; m0 < M; m0 += MR) {
+                const size_t rows = std::min(MR, M - m0);
+                float* c = C.row(m0).data() + c0;
+                if (fast)
+                    kKernelsBf16[rows](ab + m0 * Kp + 2 * q0, Kp, blk, q, c, C.stride(), load_c,
+                                       nv);
+                else
+                    kernel_bf16_plain(ab + m0 * Kp + 2 * q0, rows, Kp, blk, q, c, C.stride(),
+                                      load_c, nv);
+                if (last) finish_tile(MatView(c, rows, nv, C.stride()), c0, bias, act);
+            }
+        }
+    });
+}
+
+void bf16_gemm_reference(ConstMatView A, ConstMatView W, MatView C) {
+    require(A.cols() == W.rows() && C.rows() == A.rows() && C.cols() == W.cols(),
+            "bf16_gemm_reference: A is {}×{}, W {}×{}, C {}×{}", A.rows(), A.cols(), W.rows(),
+            W.cols(), C.rows(), C.cols());
+    for (size_t i = 0; i < A.rows(); ++i)
+        for (size_t j = 0; j < W.cols(); ++j) {
+            float s = 0;
+            for (size_t k = 0; k < A.cols(); ++k)
+                s += from_bf16(to_bf16(A(i, k))) * from_bf16(to_bf16(W(k, j)));
+            C(i, j) = s;
+        }
+}
+
+}  // namespace promptlens

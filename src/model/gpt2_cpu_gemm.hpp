@@ -1,0 +1,90 @@
+// The linear layers of the CPU GPT-2 path: C = [C +] A·W + bias [then GELU], with A the packed
+// activation rows (M×K float32) and W a Conv1D weight (K×N, row-major in×out).
+//
+//  * fp32: W is read in place from the memory-mapped checkpoint (no copy). Each task owns one
+//    48-column panel of W; it copies a 128×48 block of the panel into a 24 KB L1-resident buffer
+//    and runs an AVX-512 8×48 register-tile micro-kernel over ALL M rows before moving on, so the
+//    packing cost is paid once per GEMM, not once per row block (as a BLAS call per 64-row block
+//    did). Without AVX-512F: OpenBLAS sgemm and the same epilogue.
+//  * bf16 (opt-in): W converted once to bfloat16 (round to nearest even) and stored pre-packed in
+//    the panel layout (2 bytes per parameter: a copy, ~170 MB for GPT-2 124M). A is rounded to
+//    bf16 per call; the AVX-512 BF16 kernel (vdpbf16ps) multiplies pairs exactly and accumulates
+//    in fp32. Without AVX-512 BF16: a plain loop with the same rounding (`bf16_gemm_reference`).
+//
+// Determinism: every output element is computed by the same instruction sequence whichever task,
+// thread or row offset it falls on (K is blocked by fixed 128/256 steps; the M-remainder kernels
+// are the same code with fewer rows), so results do not depend on the thread count nor on where a
+// row sits in the packing.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/matrix.hpp"
+
+namespace promptlens {
+
+enum class Precision { fp32, bf16 };
+
+const char* precision_name(Precision p);
+Precision parse_precision(const std::string& name);  // "fp32" | "bf16", else Error
+
+// Whether this CPU runs the AVX-512 kernels (checked once at run time).
+bool cpu_has_avx512f();
+bool cpu_has_avx512bf16();
+
+// float32 → bfloat16 bits, round to nearest even (NaN kept quiet), and back.
+uint16_t to_bf16(float x);
+float from_bf16(uint16_t b);
+
+// One K×N linear weight as the kernels read it.
+class LinearWeight {
+  public:
+    static constexpr size_t kPanel = 48;  // output columns per panel (3 AVX-512 registers)
+    LinearWeight() = default;
+    // w: K×N (must outlive this for fp32, where it is read in place).
+    LinearWeight(ConstMatView w, Precision p);
+
+    size_t in() const { return K_; }
+    size_t out() const { return N_; }
+    Precision precision() const { return precision_; }
+    size_t panels() const { return (N_ + kPanel - 1) / kPanel; }
+    size_t copied_bytes() const { return bf16_.size() * sizeof(uint16_t); }
+    ConstMatView fp32() const { return w_; }
+    // bf16: panel p is Kp/2 k-pairs × 48 columns × 2 (k even, k odd), zero-padded (Kp = K rounded
+    // up to even; columns past N are zero).
+    const uint16_t* bf16_panel(size_t p) const { return bf16_.data() + p * (Kp_ / 2) * kPanel * 2; }
+    size_t k_padded() const { return Kp_; }
+
+  private:
+    ConstMatView w_;
+    size_t K_ = 0, N_ = 0, Kp_ = 0;
+    Precision precision_ = Precision::fp32;
+    std::vector<uint16_t> bf16_;
+};
+
+// Scratch of `linear` (bf16 copies of A), allocated once and reused across calls.
+struct LinearScratch {
+    std::vector<uint16_t> a_bf16;
+};
+
+enum class Activation { none, gelu_new };
+
+// C (M×N) = (accumulate ? C : 0) + A (M×K) · W + bias, then `act` (gelu_new only without
+// accumulate). Parallel over W's column panels on up to `threads` threads.
+void linear(ConstMatView A, const LinearWeight& W, std::span<const float> bias, Activation act,
+            bool accumulate, MatView C, int threads, LinearScratch& scratch);
+
+// The plain bf16 oracle: A and W rounded to bf16 (RNE), products exact, fp32 sums in k order.
+// C (M×N) = A·W, no bias.
+void bf16_gemm_reference(ConstMatView A, ConstMatView W, MatView C);
+
+// The vectorisable element-wise pieces shared with gpt2_cpu.cpp.
+float exp_approx(float x);
+void add_bias(MatView y, std::span<const float> bias);
+void add_bias_gelu(MatView y, std::span<const float> bias);
+
+}  // namespace promptlens
