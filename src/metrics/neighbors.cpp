@@ -14,8 +14,10 @@ namespace {
 constexpr size_t kQueryBlock = 256;
 constexpr size_t kDataTile = 2048;
 
-void check_request(size_t n_data, size_t d_data, ConstMatView queries, size_t k,
-                   std::span<const int64_t> exclude) {
+}  // namespace
+
+void check_neighbor_request(size_t n_data, size_t d_data, ConstMatView queries, size_t k,
+                            std::span<const int64_t> exclude) {
     require(queries.cols() == d_data, "neighbours: queries have {} columns but the index has {}",
             queries.cols(), d_data);
     require(k >= 1, "neighbours: k must be at least 1, got 0");
@@ -34,6 +36,8 @@ void check_request(size_t n_data, size_t d_data, ConstMatView queries, size_t k,
     }
 }
 
+namespace {
+
 // The k best (smallest squared distance, then smallest index) of a stream of candidates offered
 // in increasing index order: a candidate equal to the current worst never displaces it.
 class TopK {
@@ -49,10 +53,10 @@ class TopK {
         items_.insert(pos, {d2, j});
     }
     double worst() const { return items_.size() == k_ ? items_.back().first : INFINITY; }
-    void write(int32_t* index, float* distance) const {
+    void write(Metric metric, int32_t* index, float* distance) const {
         for (size_t m = 0; m < items_.size(); ++m) {
             index[m] = items_[m].second;
-            distance[m] = static_cast<float>(std::sqrt(items_[m].first));
+            distance[m] = static_cast<float>(distance_from_sq(metric, items_[m].first));
         }
     }
     void clear() { items_.clear(); }
@@ -73,15 +77,47 @@ Neighbors make_result(size_t queries, size_t k) {
 
 }  // namespace
 
-ExactNeighbors::ExactNeighbors(ConstMatView data) : data_(data) {
-    require(data.rows() <= static_cast<size_t>(INT32_MAX), "neighbours: {} rows exceed int32",
-            data.rows());
-    if (data.cols() > kDirectMaxDims) norms_ = sq_norms(data);
+const char* metric_name(Metric m) {
+    return m == Metric::euclidean ? "euclidean" : "cosine";
 }
 
-Neighbors ExactNeighbors::search(ConstMatView queries, size_t k, std::span<const int64_t> exclude,
-                                 int threads) const {
-    check_request(data_.rows(), data_.cols(), queries, k, exclude);
+Matrix cosine_rows(ConstMatView x) {
+    const size_t d = x.cols();
+    Matrix out(x.rows(), d + 1);
+    for (size_t i = 0; i < x.rows(); ++i) {
+        auto r = x.row(i);
+        auto o = out.row(i);
+        double s = 0;
+        for (float v : r) s += static_cast<double>(v) * v;
+        if (s == 0) {
+            o[d] = 1.0f;
+            continue;
+        }
+        const double inv = 1.0 / std::sqrt(s);
+        for (size_t c = 0; c < d; ++c) o[c] = static_cast<float>(r[c] * inv);
+    }
+    return out;
+}
+
+ExactNeighbors::ExactNeighbors(ConstMatView data, Metric metric)
+    : metric_(metric), dims_(data.cols()) {
+    require(data.rows() <= static_cast<size_t>(INT32_MAX), "neighbours: {} rows exceed int32",
+            data.rows());
+    if (metric == Metric::cosine) {
+        owned_ = cosine_rows(data);
+        data_ = owned_.view();
+    } else {
+        data_ = data;
+    }
+    if (data_.cols() > kDirectMaxDims) norms_ = sq_norms(data_);
+}
+
+Neighbors ExactNeighbors::search(ConstMatView queries_in, size_t k,
+                                 std::span<const int64_t> exclude, int threads) const {
+    check_neighbor_request(data_.rows(), dims_, queries_in, k, exclude);
+    Matrix prepared;
+    if (metric_ == Metric::cosine) prepared = cosine_rows(queries_in);
+    const ConstMatView queries = metric_ == Metric::cosine ? prepared.view() : queries_in;
     Neighbors result = make_result(queries.rows(), k);
     const size_t n = data_.rows();
     const std::vector<double> qnorms =
@@ -114,7 +150,7 @@ Neighbors ExactNeighbors::search(ConstMatView queries, size_t k, std::span<const
             }
         }
         for (size_t i = 0; i < nq; ++i)
-            best[i].write(result.index.data() + (q0 + i) * k,
+            best[i].write(metric_, result.index.data() + (q0 + i) * k,
                           result.distance.data() + (q0 + i) * k);
     });
     return result;
@@ -131,18 +167,28 @@ Neighbors self_neighbors(const NeighborIndex& index, ConstMatView data, size_t k
 
 namespace reference {
 
-Neighbors knn(ConstMatView data, ConstMatView queries, size_t k, std::span<const int64_t> exclude) {
-    check_request(data.rows(), data.cols(), queries, k, exclude);
+Neighbors knn(ConstMatView data, ConstMatView queries, size_t k, std::span<const int64_t> exclude,
+              Metric metric) {
+    check_neighbor_request(data.rows(), data.cols(), queries, k, exclude);
     Neighbors result = make_result(queries.rows(), k);
     std::vector<std::pair<double, int32_t>> row(data.rows());
+    const std::vector<double> dn = sq_norms(data), qn = sq_norms(queries);
     for (size_t q = 0; q < queries.rows(); ++q) {
         size_t m = 0;
         for (size_t j = 0; j < data.rows(); ++j) {
             if (!exclude.empty() && exclude[q] == static_cast<int64_t>(j)) continue;
             double s = 0;
-            for (size_t c = 0; c < data.cols(); ++c) {
-                const double diff = static_cast<double>(queries(q, c)) - data(j, c);
-                s += diff * diff;
+            if (metric == Metric::euclidean) {
+                for (size_t c = 0; c < data.cols(); ++c) {
+                    const double diff = static_cast<double>(queries(q, c)) - data(j, c);
+                    s += diff * diff;
+                }
+            } else if (qn[q] == 0 || dn[j] == 0) {
+                s = qn[q] == 0 && dn[j] == 0 ? 0.0 : 2.0;  // the zero-row convention
+            } else {
+                for (size_t c = 0; c < data.cols(); ++c)
+                    s += static_cast<double>(queries(q, c)) * data(j, c);
+                s = std::max(0.0, 2.0 - 2.0 * s / std::sqrt(qn[q] * dn[j]));  // ‖x̂ − ŷ‖²
             }
             row[m++] = {s, static_cast<int32_t>(j)};
         }
@@ -150,7 +196,7 @@ Neighbors knn(ConstMatView data, ConstMatView queries, size_t k, std::span<const
                           row.begin() + static_cast<std::ptrdiff_t>(m));
         for (size_t i = 0; i < k; ++i) {
             result.index[q * k + i] = row[i].second;
-            result.distance[q * k + i] = static_cast<float>(std::sqrt(row[i].first));
+            result.distance[q * k + i] = static_cast<float>(distance_from_sq(metric, row[i].first));
         }
     }
     return result;
