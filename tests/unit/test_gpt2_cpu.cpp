@@ -8,8 +8,15 @@
 //    double sum). The measured maxima are printed as "[ cpu ]" lines.
 //  * against the HF float32 files: the README's 1e-4 (hidden) and 5e-4 (logits), as the
 //    reference's own tests.
+//  * the linear-layer kernel (model/gpt2_cpu_gemm.hpp) against OpenBLAS / the plain bf16 oracle on
+//    odd shapes: fp32 2e-6·(1+|ref|) (float32 sums of ≤ 300 O(1) products in another order);
+//    bf16 vs the oracle 1e-5·(1+|ref|) (same rounded inputs, exact products, fp32 sums that differ
+//    only in order and blocking).
+//  * bf16 model vs the fp32 model: bounds set from measured errors (printed as "[ bf16 ]" lines)
+//    with about 2× margin; see Gpt2CpuBf16 below for the numbers and why they are what they are.
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <cstring>
 #include <fstream>
 #include <iostream>
@@ -18,7 +25,9 @@
 #include "core/npy.hpp"
 #include "core/rng.hpp"
 #include "gpt2_golden.hpp"
+#include "linalg/gemm.hpp"
 #include "model/gpt2_cpu.hpp"
+#include "model/gpt2_cpu_gemm.hpp"
 #include "model/gpt2_reference.hpp"
 #include "test_helpers.hpp"
 
@@ -329,6 +338,194 @@ TEST(Gpt2Cpu, BadInputsAreClearErrors) {
                             {.logits = LogitsRequest::selected, .logit_token_ids = {-1}});
         }),
         "id -1");
+}
+
+// ---- the linear-layer kernel ------------------------------------------------------------------
+
+Matrix random_matrix(size_t rows, size_t cols, uint64_t seed, double scale = 1.0) {
+    Matrix m(rows, cols);
+    Rng rng(seed, 0);
+    for (float& v : m.values()) v = float(scale * rng.normal());
+    return m;
+}
+
+// Shapes that exercise every remainder: rows not a multiple of 8, K odd and past one K block,
+// N not a multiple of the 48-column panel; A and C as strided windows.
+TEST(Gpt2CpuLinear, Fp32MatchesBlasWithBiasGeluAndAccumulate) {
+    for (auto [M, K, N] :
+         {std::tuple<size_t, size_t, size_t>{13, 37, 101}, {1, 300, 48}, {64, 129, 7}}) {
+        const Matrix Abig = random_matrix(M, K + 3, 1), W = random_matrix(K, N, 2, 0.1);
+        const Matrix bias = random_matrix(1, N, 3), C0 = random_matrix(M, N, 4);
+        const ConstMatView A = ConstMatView(Abig.data(), M, K, K + 3);
+        const LinearWeight lw(W.view(), Precision::fp32);
+        LinearScratch sc;
+        for (int mode = 0; mode < 3; ++mode) {  // plain, + bias + GELU, accumulate + bias
+            Matrix ref = C0;
+            blas::gemm(Trans::N, Trans::N, 1.0f, A, W.view(), mode == 2 ? 1.0f : 0.0f, ref.view());
+            if (mode == 1) add_bias_gelu(ref.view(), bias.row(0));
+            if (mode == 2) add_bias(ref.view(), bias.row(0));
+            Matrix got = C0;
+            linear(A, lw, mode == 0 ? std::span<const float>{} : bias.row(0),
+                   mode == 1 ? Activation::gelu_new : Activation::none, mode == 2, got.view(), 2,
+                   sc);
+            EXPECT_TRUE(
+                test::all_close(to_double(got.values()), to_double(ref.values()), 2e-6, 2e-6))
+                << M << "×" << K << "×" << N << " mode " << mode;
+        }
+    }
+}
+
+TEST(Gpt2CpuLinear, Bf16MatchesThePlainOracle) {
+    EXPECT_EQ(to_bf16(1.0f), 0x3f80);
+    EXPECT_EQ(to_bf16(from_bf16(0x3f81)), 0x3f81);
+    EXPECT_EQ(to_bf16(std::bit_cast<float>(0x3f808000u)), 0x3f80);  // tie → even
+    EXPECT_EQ(to_bf16(std::bit_cast<float>(0x3f818000u)), 0x3f82);  // tie → even
+    EXPECT_EQ(to_bf16(std::bit_cast<float>(0x3f808001u)), 0x3f81);
+    for (auto [M, K, N] : {std::tuple<size_t, size_t, size_t>{13, 37, 101}, {9, 513, 50}}) {
+        const Matrix A = random_matrix(M, K, 5), W = random_matrix(K, N, 6, 0.1);
+        Matrix ref(M, N), got(M, N);
+        bf16_gemm_reference(A.view(), W.view(), ref.view());
+        LinearScratch sc;
+        linear(A.view(), LinearWeight(W.view(), Precision::bf16), {}, Activation::none, false,
+               got.view(), 2, sc);
+        EXPECT_TRUE(test::all_close(to_double(got.values()), to_double(ref.values()), 1e-5, 1e-5))
+            << M << "×" << K << "×" << N;
+    }
+}
+
+// ---- bf16 against fp32 ------------------------------------------------------------------------
+
+// A random GPT-2 (N(0, 0.02²) weights, LayerNorm gains 1 ± 0.02) of 2 layers, C = 128, 4 heads,
+// vocabulary 1000, in memory.
+Gpt2Weights random_gpt2(size_t layers, size_t C, size_t heads) {
+    Gpt2Weights w;
+    auto& c = w.config;
+    c.n_layer = layers, c.n_head = heads, c.n_embd = C, c.n_positions = 128, c.vocab_size = 1000;
+    c.n_inner = 4 * C;
+    uint64_t stream = 0;
+    auto t = [&](size_t n, double mean = 0.0) {
+        auto v = std::make_shared<std::vector<float>>(n);
+        Rng rng(99, stream++);
+        for (float& x : *v) x = float(mean + 0.02 * rng.normal());
+        w.owned.push_back(v);
+        return std::span<const float>(*v);
+    };
+    w.wte = t(c.vocab_size * C), w.wpe = t(c.n_positions * C);
+    for (size_t l = 0; l < layers; ++l) {
+        Gpt2LayerWeights L;
+        L.ln_1_w = t(C, 1.0), L.ln_1_b = t(C), L.c_attn_w = t(C * 3 * C), L.c_attn_b = t(3 * C);
+        L.attn_proj_w = t(C * C), L.attn_proj_b = t(C), L.ln_2_w = t(C, 1.0), L.ln_2_b = t(C);
+        L.fc_w = t(C * c.n_inner), L.fc_b = t(c.n_inner), L.mlp_proj_w = t(c.n_inner * C);
+        L.mlp_proj_b = t(C);
+        w.layers.push_back(L);
+    }
+    w.ln_f_w = t(C, 1.0), w.ln_f_b = t(C);
+    w.lm_head = w.wte;
+    return w;
+}
+
+// Largest |bf16 − fp32| of each output, relative to the largest |fp32| value of that output.
+struct Bf16Error {
+    double kv = 0, hidden = 0, logits = 0;
+    double kv_scale = 0, hidden_scale = 0, logits_scale = 0;
+    double argmax_agree = 0;  // fraction of rows whose arg-max logit is the same token
+};
+double max_abs(std::span<const float> v) {
+    double m = 0;
+    for (float x : v) m = std::max(m, double(std::fabs(x)));
+    return m;
+}
+
+// bf16 vs fp32 on the same texts: K/V of every layer, last hidden, full logits.
+Bf16Error bf16_vs_fp32(const Gpt2Weights& w, const PackedTokens& texts, const Matrix& p) {
+    const Gpt2CpuBackend f32(w, {.threads = 2}),
+        b16(w, {.threads = 2, .precision = Precision::bf16});
+    EXPECT_EQ(b16.name(), "cpu-bf16");
+    const BatchPromptOptions o{.logits = LogitsRequest::full};
+    const auto cf = f32.text_pass(texts), cb = b16.text_pass(texts);
+    const auto rf = f32.prompt_pass(cf, p, o), rb = b16.prompt_pass(cb, p, o);
+    Bf16Error e;
+    for (size_t l = 0; l < cf.k.size(); ++l) {
+        for (auto [x, y] : {std::pair{&cf.k[l], &cb.k[l]}, std::pair{&cf.v[l], &cb.v[l]}}) {
+            e.kv = std::max(e.kv, max_abs_diff(to_double(x->values()), to_double(y->values())));
+            e.kv_scale = std::max(e.kv_scale, max_abs(x->values()));
+        }
+    }
+    e.hidden = max_abs_diff(to_double(rf.last_hidden.values()), to_double(rb.last_hidden.values()));
+    e.logits = max_abs_diff(to_double(rf.logits.values()), to_double(rb.logits.values()));
+    e.hidden_scale = max_abs(rf.last_hidden.values());
+    e.logits_scale = max_abs(rf.logits.values());
+    e.kv /= e.kv_scale, e.hidden /= e.hidden_scale, e.logits /= e.logits_scale;
+    // What users see: the arg-max token of each row's logits.
+    size_t same = 0;
+    for (size_t r = 0; r < rf.logits.rows(); ++r) {
+        auto f = rf.logits.row(r), g = rb.logits.row(r);
+        same += std::max_element(f.begin(), f.end()) - f.begin() ==
+                std::max_element(g.begin(), g.end()) - g.begin();
+    }
+    e.argmax_agree = double(same) / double(rf.logits.rows());
+    return e;
+}
+
+void report_bf16(const std::string& what, const Bf16Error& e) {
+    std::cout << "[ bf16 ] " << what << ": max|diff|/max|fp32|: K/V " << e.kv << " (of "
+              << e.kv_scale << "), last hidden " << e.hidden << " (of " << e.hidden_scale
+              << "), logits " << e.logits << " (of " << e.logits_scale
+              << "); arg-max token agreement " << e.argmax_agree << "\n";
+}
+
+// bf16 keeps 8 significant bits (relative rounding ≤ 2^-9 ≈ 2e-3) of every weight and of every
+// linear layer's input; products are exact and sums fp32, so each linear output carries a relative
+// error of order 2^-9 (partly averaging out over K terms), and LayerNorm re-amplifies it each
+// layer. Measured (tiny model, 2 layers, C = 32): see the printed line; bounds are about twice
+// that.
+TEST(Gpt2CpuBf16, TinyModelErrorAgainstFp32) {
+    const auto& w = tiny();
+    const auto e = bf16_vs_fp32(w, pack(random_rows(6, 40, 21)), prompt());
+    report_bf16("tiny model", e);
+    EXPECT_LE(e.kv, 0.05);
+    EXPECT_LE(e.hidden, 0.03);
+    EXPECT_LE(e.logits, 0.05);
+}
+
+TEST(Gpt2CpuBf16, RandomTwoLayerModelErrorAgainstFp32) {
+    const Gpt2Weights w = random_gpt2(2, 128, 4);
+    std::vector<std::vector<int32_t>> rows;
+    Rng rng(5, 5);
+    for (size_t s = 0; s < 5; ++s) {
+        rows.emplace_back(20 + rng.below(60));
+        for (auto& id : rows.back()) id = int32_t(rng.below(1000));
+    }
+    Matrix p(6, 128);
+    for (float& v : p.values()) v = float(0.02 * rng.normal());
+    const auto e = bf16_vs_fp32(w, pack(rows), p);
+    report_bf16("random 2-layer C=128", e);
+    EXPECT_LE(e.kv, 0.006);
+    EXPECT_LE(e.hidden, 0.006);
+    EXPECT_LE(e.logits, 0.008);
+    EXPECT_EQ(e.argmax_agree, 1.0);
+}
+
+TEST(Gpt2CpuBf16, IdenticalBytesForThreads123) {
+    const auto& w = tiny();
+    auto texts = pack(random_rows(12, 60, 11));
+    const Matrix p = prompt();
+    const BatchPromptOptions o{.logits = LogitsRequest::full};
+    const Gpt2CpuBackend b1(w, {.threads = 1, .precision = Precision::bf16});
+    const auto c1 = b1.text_pass(texts);
+    const auto r1 = b1.prompt_pass(c1, p, o);
+    for (int t : {2, 3}) {
+        const Gpt2CpuBackend bt(w, {.threads = t, .precision = Precision::bf16});
+        const auto ct = bt.text_pass(texts);
+        for (size_t l = 0; l < c1.k.size(); ++l) {
+            EXPECT_EQ(0, std::memcmp(ct.k[l].data(), c1.k[l].data(), c1.k[l].size() * 4)) << t;
+            EXPECT_EQ(0, std::memcmp(ct.v[l].data(), c1.v[l].data(), c1.v[l].size() * 4)) << t;
+        }
+        const auto rt = bt.prompt_pass(ct, p, o);
+        EXPECT_EQ(0, std::memcmp(rt.last_hidden.data(), r1.last_hidden.data(),
+                                 r1.last_hidden.size() * 4));
+        EXPECT_EQ(0, std::memcmp(rt.logits.data(), r1.logits.data(), r1.logits.size() * 4));
+    }
 }
 
 }  // namespace
