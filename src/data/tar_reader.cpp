@@ -71,7 +71,8 @@ size_t parse_number(const char* p, size_t n, const std::filesystem::path& archiv
     while (i < n && p[i] == ' ') ++i;
     for (; i < n && p[i] >= '0' && p[i] <= '7'; ++i) v = v * 8 + static_cast<size_t>(p[i] - '0');
     require(i == n || p[i] == '\0' || p[i] == ' ',
-            "{}: corrupt tar header at byte {}: bad number field", archive.string(), at);
+            "{}: not a tar archive, or corrupt: bad number in the header at byte {}",
+            archive.string(), at);
     return v;
 }
 
