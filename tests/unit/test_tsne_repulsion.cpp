@@ -111,14 +111,14 @@ struct Case {
 
 std::vector<Case> cases_2d() {
     // measured:               BH Z     BH field   FFT Z    FFT field (worst point / mean)
-    //   uniform, side 1       1.8e-3   1.4e-2     8e-9     8.8e-7
-    //   uniform, side 30      1.2e-2   2.7e-2     1.2e-4   1.5e-2 / 6e-3
-    //   10 blobs over 60      2.7e-3   1.2e-2     7.1e-4   7.0e-2 / 1.2e-2
-    //   10 blobs over 5       5.6e-3   1.6e-2     7.5e-7   3.6e-4
-    return {{"uniform, side 1", uniform_points(2000, 2, 1.0, 1), 6e-3, 5e-2, 3e-8, 3e-6},
-            {"uniform, side 30", uniform_points(2000, 2, 30.0, 2), 3e-2, 8e-2, 4e-4, 5e-2},
-            {"10 blobs over 60", blobs(2000, 2, 10, 60.0, 3), 1e-2, 4e-2, 2e-3, 0.2},
-            {"10 blobs over 5", blobs(2000, 2, 10, 5.0, 4), 2e-2, 5e-2, 3e-6, 1.5e-3}};
+    //   uniform, side 1       1.8e-3   1.4e-2     2e-8     8.8e-7
+    //   uniform, side 30      1.2e-2   2.7e-2     3.3e-4   1.5e-2 / 6e-3
+    //   10 blobs over 60      2.7e-3   1.2e-2     1.1e-4   7.3e-2 / 1.3e-2
+    //   10 blobs over 5       5.6e-3   1.6e-2     2.7e-7   3.6e-4
+    return {{"uniform, side 1", uniform_points(2000, 2, 1.0, 1), 6e-3, 5e-2, 1e-7, 3e-6},
+            {"uniform, side 30", uniform_points(2000, 2, 30.0, 2), 3e-2, 8e-2, 1e-3, 5e-2},
+            {"10 blobs over 60", blobs(2000, 2, 10, 60.0, 3), 1e-2, 4e-2, 5e-4, 0.2},
+            {"10 blobs over 5", blobs(2000, 2, 10, 5.0, 4), 2e-2, 5e-2, 1e-6, 1.5e-3}};
 }
 
 // ---- Barnes-Hut -------------------------------------------------------------------------------
@@ -213,8 +213,8 @@ TEST(TsneRepulsionBarnesHut, OneAndTwoPoints) {
 // 50 intervals are narrow and the error is ≤ ~1e-6 on Z and ≤ ~4e-4 on the field. Once the
 // interval width reaches its cap of 1 unit (FIt-SNE's default), h = 1/3 against kernels that
 // change on a scale of 1, and dense blobs (std 1) whose force is mostly near field see ~1e-2 mean
-// and up to 7e-2 worst-point field error (against the largest force), ~7e-4 on Z: the accuracy
-// FIt-SNE and openTSNE run with. Bounds ~3× the measured values, per case (see cases_2d).
+// and up to 7e-2 worst-point field error (against the largest force), ~1e-4 to 3e-4 on Z: the
+// accuracy FIt-SNE and openTSNE run with. Bounds ~3× the measured values, per case (see cases_2d).
 TEST(TsneRepulsionFft, CloseToExact2d) {
     for (const Case& c : cases_2d()) {
         const Result ref = exact(c.y, 2);
@@ -241,15 +241,15 @@ TEST(TsneRepulsionFft, ConvergesWithFinerGrid) {
     EXPECT_LT(field_error(fine, ref, 2), 5e-4);
 }
 
-// 1-D: the same interpolation on one axis (measured: side 1: Z 4e-9, field 9e-7; side 40: 4e-5,
-// 2.6e-2; 8 blobs over 80: 4.6e-4, 8.2e-2 worst point, 1.8e-2 mean).
+// 1-D: the same interpolation on one axis (measured: side 1: Z 1e-8, field 9e-7; side 40: 1e-4,
+// 2.6e-2; 8 blobs over 80: 4.9e-4, 8.2e-2 worst point, 1.8e-2 mean).
 TEST(TsneRepulsionFft, CloseToExact1d) {
     struct Case1d {
         std::vector<double> y;
         double z, field;
     };
-    for (const Case1d& c : {Case1d{uniform_points(2000, 1, 1.0, 21), 3e-8, 3e-6},
-                            Case1d{uniform_points(2000, 1, 40.0, 22), 2e-4, 8e-2},
+    for (const Case1d& c : {Case1d{uniform_points(2000, 1, 1.0, 21), 5e-8, 3e-6},
+                            Case1d{uniform_points(2000, 1, 40.0, 22), 4e-4, 8e-2},
                             Case1d{blobs(2000, 1, 8, 80.0, 23), 1.5e-3, 0.25}}) {
         const Result ref = exact(c.y, 1);
         const Result fft = run(c.y, 1, TsneRepulsionMethod::fft);
@@ -258,12 +258,14 @@ TEST(TsneRepulsionFft, CloseToExact1d) {
         EXPECT_LT(mean_field_error(fft, ref, 1), c.field);
     }
 }
+
+// 500 copies of one point: a cell of identical points spreads like any other (measured Z 3.3e-4).
 TEST(TsneRepulsionFft, DuplicatesAreFiniteAndClose) {
     const std::vector<double> y = with_duplicates();
     const Result ref = exact(y, 2);
     const Result fft = run(y, 2, TsneRepulsionMethod::fft);
     for (double v : fft.rep) ASSERT_TRUE(std::isfinite(v));
-    EXPECT_LT(z_error(fft, ref), 2e-4);
+    EXPECT_LT(z_error(fft, ref), 1e-3);
     EXPECT_LT(field_error(fft, ref, 2), 2e-3);
     // All points identical (zero extent): Z = N(N−1) up to interpolation, forces ~0.
     const std::vector<double> same(2 * 300, 3.0);
