@@ -13,6 +13,7 @@
 
 #include "apps/commands.hpp"
 #include "core/error.hpp"
+#include "model/hub_cache.hpp"
 #include "text/gpt2_tokenizer.hpp"
 
 namespace promptlens::cli {
@@ -33,7 +34,7 @@ std::string read_all(std::istream& in, const std::string& name) {
 void run_tokenize(const TokenizeOptions& o, bool text_given) {
     require(!(text_given && !o.file.empty()), "tokenize: give TEXT or --file, not both");
     require(!(text_given && o.jsonl), "tokenize: --jsonl reads --file or standard input, not TEXT");
-    const auto tok = text::Gpt2Tokenizer::load(o.model);
+    const auto tok = text::Gpt2Tokenizer::load(resolve_model_dir(o.model));
     text::EncodeOptions eo;
     eo.max_length = o.max_length;
     eo.special_tokens = !o.no_special;
@@ -109,7 +110,9 @@ void setup_tokenize(CLI::App& app) {
     auto* sub = app.add_subcommand(
         "tokenize", "GPT-2 token ids of a text, a file or JSON Lines (as HuggingFace's tokenizer)");
     sub->add_option("--model", o->model,
-                    "Model folder with vocab.json + merges.txt, or tokenizer.json")
+                    "Model folder with vocab.json + merges.txt (or tokenizer.json), or a hub name "
+                    "such as gpt2 "
+                    "found in the HuggingFace cache ($HF_HOME, ~/.cache/huggingface/hub)")
         ->required();
     auto* text_opt = sub->add_option("text", o->text, "The text (else --file or standard input)");
     sub->add_option("--file", o->file,
