@@ -266,7 +266,7 @@ ExtractResult run_extract(const ExtractInputs& in, const ExtractOptions& o, cons
             "extract: nothing to write: no hidden states, no logits, no label tokens");
     require(o.logits != LogitsRequest::selected || !o.logit_tokens.empty(),
             "extract: selected logits requested but no tokens given");
-    require(o.batch_size >= 1 && o.chunk_tokens >= 1,
+    require(o.batch_size >= 1 && o.chunk_tokens >= 1 && o.chunk_rows >= 1,
             "extract: batch size and chunk tokens must be >= 1");
     std::set<std::string> names;
     for (const auto& p : in.prompts) {
@@ -313,7 +313,15 @@ ExtractResult run_extract(const ExtractInputs& in, const ExtractOptions& o, cons
                 p.embeddings.rows(), in.config.n_positions,
                 in.config.n_positions - p.embeddings.rows());
     }
-    const auto chunks = length_sorted_chunks(lengths, o.chunk_tokens);
+    // Length-sorted chunks, each cut again to at most chunk_rows rows (full logits of many short
+    // texts would otherwise need rows×V floats at once). Boundaries depend only on the lengths.
+    std::vector<std::vector<size_t>> chunks;
+    for (const auto& c : length_sorted_chunks(lengths, o.chunk_tokens)) {
+        for (size_t b = 0; b < c.size(); b += o.chunk_rows) {
+            const size_t e = std::min(c.size(), b + o.chunk_rows);
+            chunks.emplace_back(c.begin() + long(b), c.begin() + long(e));
+        }
+    }
 
     Layout layout;
     layout.n_rows = n;
@@ -572,7 +580,8 @@ ExtractResult run_extract(const ExtractInputs& in, const ExtractOptions& o, cons
         {"hidden", o.hidden},           {"logits", logits_name},
         {"logit_tokens", logit_tokens}, {"label_tokens", label_tokens},
         {"max_length", in.max_length},  {"positions", position_mode_name(o.positions)},
-        {"batch_size", o.batch_size},   {"chunk_tokens", o.chunk_tokens}};
+        {"batch_size", o.batch_size},   {"chunk_tokens", o.chunk_tokens},
+        {"chunk_rows", o.chunk_rows}};
     meta["outputs"] = {
         {"hidden", o.hidden ? "<prompt>/hidden.npy (rows x n_embd float32, after ln_f)" : ""},
         {"logits", layout.logits ? "<prompt>/logits.npy (rows x columns float32)" : ""},

@@ -65,7 +65,8 @@ struct ExtractOptions {
     PositionMode positions = PositionMode::exact;
     size_t batch_size = 32;  // the seed's batch size; only hf_padded positions depend on it
     size_t chunk_tokens =
-        4096;  // tokens per packed pass; larger = fewer, bigger GEMMs, more memory
+        4096;                 // tokens per packed pass; larger = fewer, bigger GEMMs, more memory
+    size_t chunk_rows = 256;  // rows per packed pass at most: bounds the N×V logits in memory
     double checkpoint_seconds = 2.0;  // sync + journal at most this often (0 = after every chunk)
     bool overwrite = false;           // replace outputs of another run instead of refusing
     // Test hook: after this many chunks computed in this run, the process kills itself (SIGKILL)

@@ -133,7 +133,7 @@ TEST(Extract, SameBytesForAnyThreadCountAndChunking) {
         test::TempDir out;
         ExtractRun run("e2e.jsonl", 40, threads);
         auto o = golden_options(PositionMode::exact);
-        o.chunk_tokens = 8;  // one row per chunk: rows written out of order
+        o.chunk_rows = 1;  // one row per chunk: rows written out of order
         run_extract(run.in, o, out.path());
         const std::string bytes = test::read_bytes(out / "p/hidden.npy") +
                                   test::read_bytes(out / "p/logits.npy") +
