@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "core/error.hpp"
 #include "core/parallel.hpp"
@@ -18,14 +19,19 @@ inline float clip4(float v) {
     return std::clamp(v, -4.0f, 4.0f);
 }
 
+// (d²)^b for d² > 0 (libm; polynomial log2/exp2 measured no faster here).
+inline float pow_b(float d2, float b) {
+    return std::exp(b * std::log(d2));
+}
+
 // d² > 0: the attraction coefficient −2ab·d^(2(b−1)) / (1 + a·d^(2b)).
 inline float attract_coeff(float d2, float a, float b) {
-    const float pb = std::exp(b * std::log(d2));  // (d²)^b
-    return -2.0f * a * b * (pb / d2) / (a * pb + 1.0f);
+    const float pb = pow_b(d2, b);
+    return -2.0f * a * b * pb / (d2 * (a * pb + 1.0f));
 }
 // d² > 0: the repulsion coefficient 2γb / ((0.001 + d²)(1 + a·d^(2b))).
 inline float repel_coeff(float d2, float a, float b, float gamma) {
-    const float pb = std::exp(b * std::log(d2));
+    const float pb = pow_b(d2, b);
     return 2.0f * gamma * b / ((0.001f + d2) * (a * pb + 1.0f));
 }
 
@@ -137,7 +143,16 @@ void UmapSgd::epoch_serial(float alpha) {
 }
 
 void UmapSgd::epoch_parallel(float alpha) {
-    const size_t rows = head_.rows(), dim = head_.cols(), n_tail = tail_.rows();
+    // The common 2-D case with the dimension known at compile time (unrolled loops).
+    if (head_.cols() == 2)
+        epoch_parallel_dim<2>(alpha);
+    else
+        epoch_parallel_dim<0>(alpha);
+}
+
+template <size_t kDim>
+void UmapSgd::epoch_parallel_dim(float alpha) {
+    const size_t rows = head_.rows(), dim = kDim ? kDim : head_.cols(), n_tail = tail_.rows();
     const auto n = static_cast<double>(epoch_);
     const auto gamma = static_cast<float>(options_.gamma);
     // For a fit every other row is read from the epoch's snapshot; for transform the tails are

@@ -64,6 +64,8 @@ class UmapSgd {
   private:
     void epoch_serial(float alpha);
     void epoch_parallel(float alpha);
+    template <size_t kDim>  // 0: any dimension
+    void epoch_parallel_dim(float alpha);
 
     MatView head_;
     ConstMatView tail_;

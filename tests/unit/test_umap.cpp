@@ -81,7 +81,9 @@ TEST(Umap, SameBytesForAnyThreadCount) {
 
 TEST(Umap, SerialScheduleIsTheReferenceAndAgreesInQuality) {
     // umap-learn's own loop (both ends moved, one RNG stream) against the parallel schedule: not
-    // the same bytes, the same quality (10-NN accuracy within 0.02 on 900 rows).
+    // the same bytes, the same quality. On 900 rows one seed's 5-fold 10-NN accuracy moves by
+    // ~0.02 between seeds (180 test rows per fold), trustworthiness by ~0.002: accuracy within
+    // 0.04, trustworthiness within 0.01.
     const auto& g = test::umap_golden();
     ConstMatView v = g.x.view().row_range(0, 900);
     std::span<const int32_t> y(g.labels.data(), 900);
@@ -94,7 +96,9 @@ TEST(Umap, SerialScheduleIsTheReferenceAndAgreesInQuality) {
     const UmapModel ser = umap_fit(v, o);
     const double ap = knn_cv_accuracy(par.embedding, y, 10, 5, 2).mean;
     const double as = knn_cv_accuracy(ser.embedding, y, 10, 5, 2).mean;
-    EXPECT_NEAR(ap, as, 0.02);
+    EXPECT_NEAR(ap, as, 0.04);
+    EXPECT_NEAR(reference::trustworthiness(v, par.embedding, 10),
+                reference::trustworthiness(v, ser.embedding, 10), 0.01);
     o.threads = 1;
     EXPECT_TRUE(identical(ser.embedding, umap_fit(v, o).embedding));
 }
