@@ -52,6 +52,9 @@ constexpr size_t kMaxCharges = 3;             // 1, y_1, y_2
 // Complex columns per fused column task. A multiple of 4 (64 bytes), so every block starts with
 // the alignment the plans were made with.
 constexpr size_t kColumnBlock = 16;
+// Rows per row-transform task. A multiple of 4 for the same reason (a complex row may be an odd
+// number of 16-byte values long).
+constexpr size_t kRowBlock = 32;
 
 // FFTW-aligned buffer (every plane is its own allocation, so all share FFTW's alignment and the
 // cached plans may execute on any of them). Grows, never shrinks.
@@ -126,6 +129,17 @@ fftw_plan plan_for(PlanKind kind, size_t rows, size_t cols, size_t count) {
     cache.plans.emplace(key, plan);
     return plan;
 }
+
+// `total` rows cut into tasks of kRowBlock rows (the last may be shorter), with their plans.
+struct RowTasks {
+    size_t count;
+    std::array<fftw_plan, 2> plans;  // full block, last block
+    RowTasks(size_t rows, size_t cols, size_t total, PlanKind kind)
+        : count(chunk_count(total, kRowBlock)),
+          plans{plan_for(kind, rows, cols, std::min(total, kRowBlock)),
+                plan_for(kind, rows, cols, total - (count - 1) * kRowBlock)} {}
+    fftw_plan plan(size_t block) const { return plans[block + 1 == count ? 1 : 0]; }
+};
 
 // Smallest even 2^a 3^b 5^c 7^d >= n. FFTW's estimated plans are fast for these; odd lengths
 // (625, 675) make its real transforms 3-5x slower per point.
@@ -236,6 +250,7 @@ struct Workspace {
     std::vector<double> z_chunk;
     std::array<FftwBuffer<double>, kMaxCharges> charges;  // node charges, nodes_r × fft_c
     FftwBuffer<double> kernel;                            // kernel rows, (fft_r/2 + 1) × fft_c
+    std::vector<double> kernel_dc2;                       // 1 + (column lag)², fft_c
     std::array<FftwBuffer<fftw_complex>, kMaxCharges + 1> spectrum;  // charges', then kernel's
     std::array<FftwBuffer<double>, kMaxCharges> potential;           // nodes_r × fft_c
 };
@@ -412,34 +427,39 @@ double tsne_repulsion_fft(std::span<const double> y, size_t n, size_t dims, std:
                      [&](size_t b) { spread_box_row<PR, PC, DIMS>(b, ws, ar, ac, charge); });
     });
 
-    // 3. Row transforms, one task per plane: the charges' n nonzero rows (the rest of the padded
-    //    grid is zero), and the kernel w² at lag index k = min(k, F − k) node spacings, whose rows
-    //    k and F − k are equal (only the first F/2 + 1 are transformed; step 4 mirrors the rest).
+    // 3. Row transforms in tasks of kRowBlock rows: the charges' n nonzero rows (the rest of the
+    //    padded grid is zero), and the kernel w² at lag index k = min(k, F − k) node spacings,
+    //    whose rows k and F − k are equal (only the first F/2 + 1 are transformed; step 4 mirrors
+    //    the rest).
     std::array<fftw_complex*, kMaxCharges + 1> spec{};
     for (size_t s = 0; s <= n_charges; ++s) spec[s] = ws.spectrum[s].get(rows * half);
     fftw_complex* kspec = spec[n_charges];
     double* kernel = ws.kernel.get(kernel_rows * cols);
-    const fftw_plan charge_rows = plan_for(PlanKind::rows_forward, rows, cols, node_rows);
-    const fftw_plan kernel_rows_plan = plan_for(PlanKind::rows_forward, rows, cols, kernel_rows);
-    parallel_for(n_charges + 1, threads, [&](size_t task) {
-        if (task < n_charges) {
-            fftw_execute_dft_r2c(charge_rows, charge[task], spec[task]);
+    ws.kernel_dc2.resize(cols);
+    for (size_t c = 0; c < cols; ++c) {
+        const double dc = static_cast<double>(std::min(c, cols - c)) * ac.spacing;
+        ws.kernel_dc2[c] = 1.0 + dc * dc;
+    }
+    const RowTasks charge_tasks(rows, cols, node_rows, PlanKind::rows_forward);
+    const RowTasks kernel_tasks(rows, cols, kernel_rows, PlanKind::rows_forward);
+    parallel_for(n_charges * charge_tasks.count + kernel_tasks.count, threads, [&](size_t task) {
+        if (task < n_charges * charge_tasks.count) {
+            const size_t s = task / charge_tasks.count, block = task % charge_tasks.count;
+            const size_t r0 = block * kRowBlock;
+            fftw_execute_dft_r2c(charge_tasks.plan(block), charge[s] + r0 * cols,
+                                 spec[s] + r0 * half);
             return;
         }
-        std::vector<double> dc2(cols);
-        for (size_t c = 0; c < cols; ++c) {
-            const double dc = static_cast<double>(std::min(c, cols - c)) * ac.spacing;
-            dc2[c] = 1.0 + dc * dc;
-        }
-        for (size_t r = 0; r < kernel_rows; ++r) {
+        const size_t block = task - n_charges * charge_tasks.count, r0 = block * kRowBlock;
+        for (size_t r = r0; r < std::min(kernel_rows, r0 + kRowBlock); ++r) {
             const double dr = static_cast<double>(r) * ar.spacing;
             double* out = kernel + r * cols;
             for (size_t c = 0; c < cols; ++c) {
-                const double w = 1.0 / (dc2[c] + dr * dr);
+                const double w = 1.0 / (ws.kernel_dc2[c] + dr * dr);
                 out[c] = w * w;
             }
         }
-        fftw_execute_dft_r2c(kernel_rows_plan, kernel, kspec);
+        fftw_execute_dft_r2c(kernel_tasks.plan(block), kernel + r0 * cols, kspec + r0 * half);
     });
 
     // 4. Column transforms fused per block of columns, so a block stays in cache from the forward
@@ -484,13 +504,17 @@ double tsne_repulsion_fft(std::span<const double> y, size_t n, size_t dims, std:
         }
     });
 
-    // 5. Inverse row transforms of the node rows only (the others are never read). Potential
-    //    0 = w² ∗ 1 (T), 1 + d = w² ∗ y_d (U_d).
+    // 5. Inverse row transforms of the node rows only (the others are never read), in tasks of
+    //    kRowBlock rows. Potential 0 = w² ∗ 1 (T), 1 + d = w² ∗ y_d (U_d).
     std::array<double*, kMaxCharges> potential{};
     for (size_t s = 0; s < n_charges; ++s) potential[s] = ws.potential[s].get(node_rows * cols);
-    const fftw_plan potential_rows = plan_for(PlanKind::rows_inverse, rows, cols, node_rows);
-    parallel_for(n_charges, threads,
-                 [&](size_t s) { fftw_execute_dft_c2r(potential_rows, spec[s], potential[s]); });
+    const RowTasks potential_tasks(rows, cols, node_rows, PlanKind::rows_inverse);
+    parallel_for(n_charges * potential_tasks.count, threads, [&](size_t task) {
+        const size_t s = task / potential_tasks.count, block = task % potential_tasks.count;
+        const size_t r0 = block * kRowBlock;
+        fftw_execute_dft_c2r(potential_tasks.plan(block), spec[s] + r0 * half,
+                             potential[s] + r0 * cols);
+    });
 
     // 6. Interpolate back; r_i = y_i T_i − U_i and Z + N = Σ_i (T_i + 2 y_i·r_i).
     const size_t chunks = chunk_count(n, kPointChunk);
