@@ -18,13 +18,19 @@ constexpr size_t kSuperBlock = 2048;  // rows whose joins are generated before b
 constexpr size_t kJoinChunk = 32;     // rows per parallel join task (divides kSuperBlock)
 constexpr size_t kTargetBlock = 512;  // rows per parallel apply task
 constexpr size_t kQueryBlock = 64;    // foreign queries per parallel task
-constexpr float kPlaneEps = 1e-8f;    // |margin| below this: the side is a coin flip
+constexpr float kPlaneEps = 1e-8f;
+constexpr size_t kSketchDims = 64;  // RP trees split a Gaussian sketch of this width    // |margin|
+                                    // below this: the side is a coin flip
 
 double seconds_since(std::chrono::steady_clock::time_point t) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
 
-float dot(const float* a, const float* b, size_t d) {
+// Eight independent partial sums, combined in a fixed order: the same value whichever vector
+// width a clone uses (ISO C++ mode: no FMA contraction), so results do not depend on the CPU
+// path taken.
+#define PROMPTLENS_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+PROMPTLENS_CLONES float dot(const float* a, const float* b, size_t d) {
     float s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
     size_t c = 0;
     for (; c + 8 <= d; c += 8)
@@ -33,7 +39,7 @@ float dot(const float* a, const float* b, size_t d) {
     return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
 }
 
-float sq_dist(const float* a, const float* b, size_t d) {
+PROMPTLENS_CLONES float sq_dist(const float* a, const float* b, size_t d) {
     float s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
     size_t c = 0;
     for (; c + 8 <= d; c += 8) {
@@ -200,6 +206,17 @@ struct NNDescentIndex::Forest {
 
 NNDescentIndex::~NNDescentIndex() = default;
 
+Matrix NNDescentIndex::sketch_rows(ConstMatView x) const {
+    if (sketch_.empty()) return to_matrix(x);
+    Matrix out(x.rows(), kSketchDims);
+    for (size_t r0 = 0; r0 < x.rows(); r0 += kTargetBlock) {  // fixed blocks: same bytes always
+        const size_t r1 = std::min(x.rows(), r0 + kTargetBlock);
+        blas::gemm(Trans::N, Trans::N, 1.0f, x.row_range(r0, r1), sketch_, 0.0f,
+                   out.row_range(r0, r1));
+    }
+    return out;
+}
+
 NNDescentIndex::NNDescentIndex(ConstMatView data, Metric metric, const NNDescentOptions& options)
     : metric_(metric),
       n_(data.rows()),
@@ -247,11 +264,35 @@ NNDescentIndex::NNDescentIndex(ConstMatView data, Metric metric, const NNDescent
             : std::max<size_t>(5, static_cast<size_t>(std::lround(std::log2(n_))));
     const size_t mc = det.max_candidates;
 
-    // 1. RP forest, one seeded stream per tree.
+    // 1. RP forest, one seeded stream per tree, built on a Gaussian sketch of the rows (N×64, in
+    //    cache; a hyperplane there is a random hyperplane of the full space too).
+    if (d > kSketchDims) {
+        Rng rng(options.seed, 0x5EED);
+        sketch_ = Matrix(d, kSketchDims);
+        for (float& v : sketch_.values()) v = static_cast<float>(rng.normal());
+    }
+    const Matrix sketched = sketch_rows(points_);
     std::vector<std::unique_ptr<Forest>> trees(det.n_trees);
     parallel_for(det.n_trees, threads, [&](size_t t) {
-        trees[t] = std::make_unique<Forest>(points_.view(), det.leaf_size, Rng(options.seed, t));
+        trees[t] = std::make_unique<Forest>(sketched.view(), det.leaf_size, Rng(options.seed, t));
     });
+
+    // Rows renumbered in the first tree's leaf order, so that the rows a join gathers (near each
+    // other) sit near each other in memory. Internal ids from here on; order_ maps them back.
+    order_ = trees[0]->perm;
+    rank_.resize(n_);
+    for (size_t r = 0; r < n_; ++r) rank_[static_cast<size_t>(order_[r])] = static_cast<int32_t>(r);
+    {
+        Matrix sorted(n_, d);
+        for (size_t r = 0; r < n_; ++r) {
+            auto src = points_.row(static_cast<size_t>(order_[r]));
+            std::copy(src.begin(), src.end(), sorted.row(r).begin());
+        }
+        points_ = std::move(sorted);
+        norms_ = sq_norms(points_);
+        for (auto& tree : trees)
+            for (int32_t& p : tree->perm) p = rank_[static_cast<size_t>(p)];
+    }
 
     BoundedHeaps<float> heaps(n_, k_, INFINITY);
     // d² of prepared rows ia, ib from their dot product g.
@@ -344,8 +385,7 @@ NNDescentIndex::NNDescentIndex(ConstMatView data, Metric metric, const NNDescent
             // Generate: read-only on the graph.
             parallel_for(chunk_count(s1 - s0, kJoinChunk), threads, [&](size_t ch) {
                 std::vector<int32_t> cand;
-                Matrix rows;
-                Matrix g;
+                std::vector<float> rows_buf(2 * mc * d), g_buf(2 * mc * mc);
                 std::vector<Update>* out = buckets.data() + ch * n_targets;
                 for (size_t v = s0 + ch * kJoinChunk; v < std::min(s1, s0 + (ch + 1) * kJoinChunk);
                      ++v) {
@@ -357,13 +397,13 @@ NNDescentIndex::NNDescentIndex(ConstMatView data, Metric metric, const NNDescent
                     for (size_t m = 0; m < mc; ++m)
                         if (old_c.indices(v)[m] >= 0) cand.push_back(old_c.indices(v)[m]);
                     const size_t nc = cand.size();
-                    rows = Matrix(nc, d);
+                    const MatView rows(rows_buf.data(), nc, d), g(g_buf.data(), nn, nc);
                     for (size_t i = 0; i < nc; ++i) {
                         auto src = points_.row(static_cast<size_t>(cand[i]));
                         std::copy(src.begin(), src.end(), rows.row(i).begin());
                     }
-                    g = Matrix(nn, nc);
-                    blas::gemm(Trans::N, Trans::T, 1.0f, rows.row_range(0, nn), rows, 0.0f, g);
+                    blas::gemm(Trans::N, Trans::T, 1.0f, ConstMatView(rows.row_range(0, nn)),
+                               ConstMatView(rows), 0.0f, g);
                     for (size_t a = 0; a < nn; ++a) {
                         const int32_t p = cand[a];
                         const float tp = heaps.worst(static_cast<size_t>(p));
@@ -404,9 +444,11 @@ NNDescentIndex::NNDescentIndex(ConstMatView data, Metric metric, const NNDescent
     graph_d2_.resize(n_ * k_);
     parallel_for(n_targets, threads, [&](size_t blk) {
         std::vector<std::pair<float, int32_t>> row(k_);
-        for (size_t v = blk * kTargetBlock; v < std::min(n_, (blk + 1) * kTargetBlock); ++v) {
-            for (size_t m = 0; m < k_; ++m) row[m] = {heaps.keys(v)[m], heaps.indices(v)[m]};
+        for (size_t r = blk * kTargetBlock; r < std::min(n_, (blk + 1) * kTargetBlock); ++r) {
+            for (size_t m = 0; m < k_; ++m)
+                row[m] = {heaps.keys(r)[m], order_[static_cast<size_t>(heaps.indices(r)[m])]};
             std::sort(row.begin(), row.end());
+            const auto v = static_cast<size_t>(order_[r]);
             for (size_t m = 0; m < k_; ++m) {
                 graph_[v * k_ + m] = row[m].second;
                 graph_d2_[v * k_ + m] = row[m].first;
@@ -501,7 +543,10 @@ Neighbors NNDescentIndex::graph_search(ConstMatView queries_in, size_t k,
                 if (seen[static_cast<size_t>(j)] == stamp) return;
                 seen[static_cast<size_t>(j)] = stamp;
                 const std::pair<float, int32_t> e{
-                    sq_dist(x, points_.row(static_cast<size_t>(j)).data(), d), j};
+                    sq_dist(x,
+                            points_.row(static_cast<size_t>(rank_[static_cast<size_t>(j)])).data(),
+                            d),
+                    j};
                 if (best.size() == pool && !(e < best.front())) return;
                 best.push_back(e);
                 std::push_heap(best.begin(), best.end(), worse);
@@ -512,8 +557,10 @@ Neighbors NNDescentIndex::graph_search(ConstMatView queries_in, size_t k,
                 frontier.push_back(e);
                 std::push_heap(frontier.begin(), frontier.end(), better);
             };
-            const auto [lb, le] = first_tree_->leaf_of(x, d);
-            for (uint32_t i = lb; i < le; ++i) visit(first_tree_->perm[i]);
+            const Matrix xs = sketch_rows(q.row_range(qi, qi + 1));
+            const auto [lb, le] = first_tree_->leaf_of(xs.row(0).data(), xs.cols());
+            for (uint32_t i = lb; i < le; ++i)
+                visit(order_[static_cast<size_t>(first_tree_->perm[i])]);
             while (!frontier.empty()) {
                 std::pop_heap(frontier.begin(), frontier.end(), better);
                 const auto cur = frontier.back();
@@ -532,7 +579,11 @@ Neighbors NNDescentIndex::graph_search(ConstMatView queries_in, size_t k,
             for (const auto& e : best)
                 if (e.second != skip)
                     exact.emplace_back(
-                        exact_sq_distance(x, points_.row(static_cast<size_t>(e.second)).data(), d),
+                        exact_sq_distance(
+                            x,
+                            points_.row(static_cast<size_t>(rank_[static_cast<size_t>(e.second)]))
+                                .data(),
+                            d),
                         e.second);
             std::sort(exact.begin(), exact.end());
             for (size_t m = 0; m < std::min(k, exact.size()); ++m) {

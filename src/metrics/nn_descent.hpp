@@ -84,13 +84,16 @@ class NNDescentIndex final : public NeighborIndex {
   private:
     struct Forest;
     Neighbors graph_prefix(size_t k, bool include_self) const;
+    Matrix sketch_rows(ConstMatView x) const;  // x·sketch_ (or a copy when d' ≤ 64)
     Neighbors graph_search(ConstMatView queries, size_t k, std::span<const int64_t> exclude,
                            int threads) const;
 
     Metric metric_;
     size_t n_ = 0, dims_ = 0, k_ = 0;
-    ConstMatView source_;                // the caller's data (recognises self searches)
-    Matrix points_;                      // N×d' prepared rows: centred, or cosine_rows
+    ConstMatView source_;  // the caller's data (recognises self searches)
+    Matrix points_;        // N×d' prepared rows (centred, or cosine_rows), in internal order
+    std::vector<int32_t> order_;         // internal row r is the caller's row order_[r]
+    std::vector<int32_t> rank_;          // and the caller's row i is internal row rank_[i]
     std::vector<double> mean_;           // the centre subtracted (Euclidean)
     std::vector<double> norms_;          // ‖points_i‖²
     std::vector<int32_t> graph_;         // N×K neighbours, each row sorted by (d², index)
@@ -98,6 +101,7 @@ class NNDescentIndex final : public NeighborIndex {
     std::vector<size_t> reverse_start_;  // CSR of reverse edges (N+1), for the graph search
     std::vector<int32_t> reverse_;
     std::unique_ptr<Forest> first_tree_;  // query entry points
+    Matrix sketch_;                       // d'×64 Gaussian, empty when d' ≤ 64
     NNDescentOptions options_;
     NNDescentDetails details_;
 };
