@@ -101,7 +101,9 @@ int main(int argc, char** argv) {
     app.add_option("--repeats", repeats, "best of this many runs");
     app.add_option("--threads", threads, "thread counts to time")->delimiter(',');
     app.add_option("--precision", precisions, "precisions to time (fp32, bf16)")->delimiter(',');
-    app.add_option("--out-hidden", out_hidden, "folder for last_hidden_<precision>.npy");
+    app.add_option("--out-hidden", out_hidden, "folder for ours_<precision>.npy (last hidden)");
+    bool profile = false;
+    app.add_flag("--profile", profile, "also print one text pass's time per stage");
     CLI11_PARSE(app, argc, argv);
 
     try {
@@ -173,6 +175,23 @@ int main(int argc, char** argv) {
                     pname.c_str(), t, texts.tokens(), tt, text_tokens / tt, text_flop / tt / 1e9,
                     tp, prompt_tokens / tp, prompt_flop / tp / 1e9,
                     double(cpu.model().copied_bytes()) / 1e6, convert, double(r.last_hidden(0, 0)));
+                if (profile) {
+                    Gpt2CpuStageTimes st;
+                    const auto tp0 = std::chrono::steady_clock::now();
+                    cpu_text_pass(cpu.model(), texts, t, &st);
+                    const double all =
+                        std::chrono::duration<double>(std::chrono::steady_clock::now() - tp0)
+                            .count();
+                    std::printf(
+                        "  profile %s: total %.3f s = alloc %.3f + embed %.3f + layernorm %.3f + "
+                        "qkv %.3f + "
+                        "kv copy %.3f + attention %.3f + attn proj %.3f + fc+gelu %.3f + mlp proj "
+                        "%.3f + other %.3f\n",
+                        pname.c_str(), all, st.alloc, st.embed, st.layernorm, st.qkv, st.kv_copy,
+                        st.attention, st.attn_proj, st.fc_gelu, st.mlp_proj,
+                        all - st.alloc - st.embed - st.layernorm - st.qkv - st.kv_copy -
+                            st.attention - st.attn_proj - st.fc_gelu - st.mlp_proj);
+                }
                 if (!out_hidden.empty())
                     write_npy(out_hidden + "/ours_" + pname + ".npy", r.last_hidden.view());
             }

@@ -6,7 +6,7 @@ the same model.safetensors (header parsed here, tensors via torch.frombuffer). R
 /usr/bin/python3 (Debian's python3-torch).
 
     torch_gpt2_peer.py --check-golden tests/data/gpt2-tiny        # faithfulness vs HF golden data
-    torch_gpt2_peer.py --model DIR --texts texts.json [--prompt 20] [--dtype fp32|bf16]
+    torch_gpt2_peer.py --model DIR --texts texts.json [--prompt 20 | --prompt-npy P.npy] [--dtype fp32|bf16]
                        [--threads 1] [--repeats 2] [--batch single|padded] [--out-hidden f.npy]
 
 --batch single (default): each text alone (no padding, the peer's fastest fair form).
@@ -128,7 +128,8 @@ def main():
     ap.add_argument("--check-golden")
     ap.add_argument("--model")
     ap.add_argument("--texts")
-    ap.add_argument("--prompt", type=int, default=20)
+    ap.add_argument("--prompt", type=int, default=20, help="rows of a random prompt")
+    ap.add_argument("--prompt-npy", help="soft prompt P×C .npy (instead of a random one)")
     ap.add_argument("--dtype", choices=["fp32", "bf16"], default="fp32")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--repeats", type=int, default=2)
@@ -144,7 +145,11 @@ def main():
     m = Gpt2(a.model, dtype)
     texts = json.load(open(a.texts))["texts"]
     n_tok = sum(map(len, texts))
-    prompt = torch.from_numpy(np.random.default_rng(7).standard_normal((a.prompt, m.C)).astype(np.float32) * 0.02)
+    if a.prompt_npy:
+        prompt = torch.from_numpy(np.load(a.prompt_npy).astype(np.float32))
+        a.prompt = prompt.shape[0]
+    else:
+        prompt = torch.from_numpy(np.random.default_rng(7).standard_normal((a.prompt, m.C)).astype(np.float32) * 0.02)
     print(f"peer model loaded in {time.perf_counter() - t0:.1f} s ({a.dtype}, threads {a.threads}, batch {a.batch})")
 
     def run():

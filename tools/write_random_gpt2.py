@@ -5,12 +5,14 @@ vocab.json/merges.txt copied from tests/data/gpt2) and, optionally, review-lengt
 
     write_random_gpt2.py OUT_DIR [--size 124m|tiny] [--layers L] [--seed 0]
                          [--texts texts.json --sequences 8 --length 300]
+                         [--prompt-out prompt.npy --prompt-rows 20]
 
 Weights follow GPT-2's initialisation (N(0, 0.02²), residual projections scaled by
 1/sqrt(2·n_layer)), and biases and LayerNorm parameters are perturbed too (N(0, 0.02²) around 0 / 1)
 so that every parameter matters. Tensor names are hub-style (`h.0.attn.c_attn.weight`, no
 `transformer.` prefix, no lm_head: tied to wte), Conv1D weights [in, out], float32 little-endian.
 texts.json: {"texts": [[ids...], ...]} with lengths spread ±10% around --length.
+prompt.npy: a soft prompt P×C, N(0, 0.02²), float32, for both engines of bench/bench_gpt2.sh.
 """
 import argparse, json, os, shutil, struct
 import numpy as np
@@ -43,6 +45,8 @@ def main():
     ap.add_argument("--texts", help="also write random token ids here (JSON)")
     ap.add_argument("--sequences", type=int, default=8)
     ap.add_argument("--length", type=int, default=300)
+    ap.add_argument("--prompt-out")
+    ap.add_argument("--prompt-rows", type=int, default=20)
     a = ap.parse_args()
 
     cfg = dict(SIZES[a.size])
@@ -92,6 +96,9 @@ def main():
         with open(a.texts, "w") as f:
             json.dump({"texts": texts}, f)
         print(f"wrote {a.texts}: {len(texts)} texts, {sum(map(len, texts))} tokens")
+    if a.prompt_out:
+        np.save(a.prompt_out, normal(a.prompt_rows, C))
+        print(f"wrote {a.prompt_out}: soft prompt {a.prompt_rows}×{C}")
 
 
 if __name__ == "__main__":

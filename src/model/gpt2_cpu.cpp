@@ -1,15 +1,9 @@
-// GCC will not if-convert the clamps in exp_approx (so neither the softmax nor the GELU loop
-// vectorises) while it must preserve floating-point exception flags. Nothing here reads them, and
-// the flag changes no computed value.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC optimize("no-trapping-math")
-#endif
-
 #include "model/gpt2_cpu.hpp"
 
 #include <algorithm>
 #include <atomic>
 #include <bit>
+#include <chrono>
 #include <cmath>
 #include <numbers>
 #include <numeric>
@@ -50,18 +44,6 @@ float lane_centered_sq_sum(const float* x, size_t n, float mean) {
     for (; i < n; ++i) s += (x[i] - mean) * (x[i] - mean);
     for (size_t k = 0; k < kLanes; ++k) s += acc[k];
     return s;
-}
-
-float lane_max(const float* x, size_t n) {
-    float acc[kLanes];
-    std::fill(acc, acc + kLanes, -INFINITY);
-    size_t i = 0;
-    for (; i + kLanes <= n; i += kLanes)
-        for (size_t k = 0; k < kLanes; ++k) acc[k] = x[i + k] > acc[k] ? x[i + k] : acc[k];
-    float m = -INFINITY;
-    for (; i < n; ++i) m = x[i] > m ? x[i] : m;
-    for (size_t k = 0; k < kLanes; ++k) m = acc[k] > m ? acc[k] : m;
-    return m;
 }
 
 // out (rows×C) = LayerNorm(x) · g + b; biased variance, two passes, as torch.nn.LayerNorm.
@@ -122,6 +104,15 @@ class Workspace {
     std::vector<float> data_;
 };
 
+// Runs fn, adding its wall-clock seconds to *slot when profiling.
+template <class F>
+void timed(double* slot, F&& fn) {
+    if (!slot) return fn();
+    const auto t = std::chrono::steady_clock::now();
+    fn();
+    *slot += std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
 // h = LayerNorm(x) over fixed 64-row blocks.
 void layernorm_rows(ConstMatView x, std::span<const float> g, std::span<const float> b, float eps,
                     MatView h, int threads) {
@@ -133,19 +124,26 @@ void layernorm_rows(ConstMatView x, std::span<const float> g, std::span<const fl
 
 // h = ln_1(x); qkv = h·W_attn + b_attn (R×3C).
 void attention_inputs(const Gpt2LayerWeights& L, const Gpt2CpuModel::Layer& K, const Dims& d,
-                      ConstMatView x, MatView h, MatView qkv, int threads, LinearScratch& sc) {
-    layernorm_rows(x, L.ln_1_w, L.ln_1_b, d.eps, h, threads);
-    linear(h, K.attn, L.c_attn_b, Activation::none, false, qkv, threads, sc);
+                      ConstMatView x, MatView h, MatView qkv, int threads, LinearScratch& sc,
+                      Gpt2CpuStageTimes* tm = nullptr) {
+    timed(tm ? &tm->layernorm : nullptr,
+          [&] { layernorm_rows(x, L.ln_1_w, L.ln_1_b, d.eps, h, threads); });
+    timed(tm ? &tm->qkv : nullptr,
+          [&] { linear(h, K.attn, L.c_attn_b, Activation::none, false, qkv, threads, sc); });
 }
 
 // x += att·W_proj + b; x += gelu(ln_2(x)·W_fc + b_fc)·W_mproj + b_mproj.
 void attention_output_and_mlp(const Gpt2LayerWeights& L, const Gpt2CpuModel::Layer& K,
                               const Dims& d, MatView x, MatView h, ConstMatView att, MatView fc,
-                              int threads, LinearScratch& sc) {
-    linear(att, K.attn_proj, L.attn_proj_b, Activation::none, true, x, threads, sc);
-    layernorm_rows(x, L.ln_2_w, L.ln_2_b, d.eps, h, threads);
-    linear(h, K.fc, L.fc_b, Activation::gelu_new, false, fc, threads, sc);
-    linear(fc, K.mlp_proj, L.mlp_proj_b, Activation::none, true, x, threads, sc);
+                              int threads, LinearScratch& sc, Gpt2CpuStageTimes* tm = nullptr) {
+    timed(tm ? &tm->attn_proj : nullptr,
+          [&] { linear(att, K.attn_proj, L.attn_proj_b, Activation::none, true, x, threads, sc); });
+    timed(tm ? &tm->layernorm : nullptr,
+          [&] { layernorm_rows(x, L.ln_2_w, L.ln_2_b, d.eps, h, threads); });
+    timed(tm ? &tm->fc_gelu : nullptr,
+          [&] { linear(h, K.fc, L.fc_b, Activation::gelu_new, false, fc, threads, sc); });
+    timed(tm ? &tm->mlp_proj : nullptr,
+          [&] { linear(fc, K.mlp_proj, L.mlp_proj_b, Activation::none, true, x, threads, sc); });
 }
 
 // Causal attention of Tq new rows of one head over Tp cached keys and themselves.
@@ -161,10 +159,7 @@ void attend(ConstMatView q, ConstMatView kp, ConstMatView vp, ConstMatView kn, C
     for (size_t i = 0; i < Tq; ++i) {
         float* r = s.row(i).data();
         const size_t n = Tp + i + 1;
-        const float mx = lane_max(r, n);
-        for (size_t j = 0; j < n; ++j) r[j] = exp_approx(r[j] - mx);
-        const float inv = 1.0f / lane_sum(r, n);
-        for (size_t j = 0; j < n; ++j) r[j] *= inv;
+        softmax_inplace(r, n);
         std::fill(r + n, r + Tk, 0.0f);
     }
     if (Tp) blas::gemm(Trans::N, Trans::N, 1.0f, s_past, vp, 0.0f, out);
@@ -218,7 +213,8 @@ BatchPromptResult cpu_prompt_pass(const Gpt2Weights& w, const PackedKvCache& cac
     return cpu_prompt_pass(Gpt2CpuModel(w, cpu.precision), cache, prompt, options, cpu.threads);
 }
 
-PackedKvCache cpu_text_pass(const Gpt2CpuModel& m, const PackedTokens& texts, int threads_in) {
+PackedKvCache cpu_text_pass(const Gpt2CpuModel& m, const PackedTokens& texts, int threads_in,
+                            Gpt2CpuStageTimes* tm) {
     const Gpt2Weights& w = m.weights;
     const auto& cfg = w.config;
     const Dims d = dims(w);
@@ -243,6 +239,7 @@ PackedKvCache cpu_text_pass(const Gpt2CpuModel& m, const PackedTokens& texts, in
     const int threads = resolve_threads(threads_in);
     const size_t workers = std::min<size_t>(size_t(threads), N * d.H);
     const size_t per_worker = round16(t_max * t_max);
+    const auto t_alloc = std::chrono::steady_clock::now();
     Workspace ws(R, d, workers, per_worker);
     MatView x = ws.x, h = ws.h, qkv = ws.qkv, att = ws.att, fc = ws.fc;
 
@@ -253,14 +250,20 @@ PackedKvCache cpu_text_pass(const Gpt2CpuModel& m, const PackedTokens& texts, in
         cache.v.emplace_back(R, d.C);
     }
 
+    if (tm)
+        tm->alloc +=
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - t_alloc).count();
+
     // x (R×C) = wte[ids] + wpe[position within its own sequence].
-    for (size_t s = 0; s < N; ++s)
-        for (size_t r = texts.offsets[s]; r < texts.offsets[s + 1]; ++r) {
-            const float* e = w.wte.data() + size_t(texts.ids[r]) * d.C;
-            const float* p = w.wpe.data() + (r - texts.offsets[s]) * d.C;
-            float* xr = x.row(r).data();
-            for (size_t c = 0; c < d.C; ++c) xr[c] = e[c] + p[c];
-        }
+    timed(tm ? &tm->embed : nullptr, [&] {
+        for (size_t s = 0; s < N; ++s)
+            for (size_t r = texts.offsets[s]; r < texts.offsets[s + 1]; ++r) {
+                const float* e = w.wte.data() + size_t(texts.ids[r]) * d.C;
+                const float* p = w.wpe.data() + (r - texts.offsets[s]) * d.C;
+                float* xr = x.row(r).data();
+                for (size_t c = 0; c < d.C; ++c) xr[c] = e[c] + p[c];
+            }
+    });
 
     const size_t blocks = chunk_count(R, kRowBlock);
     const float scale = 1.0f / std::sqrt(float(d.hd));
@@ -268,27 +271,32 @@ PackedKvCache cpu_text_pass(const Gpt2CpuModel& m, const PackedTokens& texts, in
         const auto& L = w.layers[l];
         const auto& K = m.layers[l];
         Matrix &kc = cache.k[l], &vc = cache.v[l];
-        attention_inputs(L, K, d, x, h, qkv, threads, ws.linear);
-        parallel_for(blocks, threads, [&](size_t blk) {
-            const size_t b = blk * kRowBlock, e = std::min(R, b + kRowBlock);
-            for (size_t r = b; r < e; ++r) {
-                const float* q = qkv.row(r).data();
-                std::copy(q + d.C, q + 2 * d.C, kc.row(r).data());
-                std::copy(q + 2 * d.C, q + 3 * d.C, vc.row(r).data());
-            }
+        attention_inputs(L, K, d, x, h, qkv, threads, ws.linear, tm);
+        timed(tm ? &tm->kv_copy : nullptr, [&] {
+            parallel_for(blocks, threads, [&](size_t blk) {
+                const size_t b = blk * kRowBlock, e = std::min(R, b + kRowBlock);
+                for (size_t r = b; r < e; ++r) {
+                    const float* q = qkv.row(r).data();
+                    std::copy(q + d.C, q + 2 * d.C, kc.row(r).data());
+                    std::copy(q + 2 * d.C, q + 3 * d.C, vc.row(r).data());
+                }
+            });
         });
         if (l + 1 == d.L) break;  // the cache is complete; the rest of the last block is unused
 
-        for_tasks(N * d.H, threads, workers, ws.scores, per_worker, [&](size_t t, float* sc) {
-            const size_t s = t / d.H, hh = t % d.H, o = texts.offsets[s], T = texts.length(s);
-            const size_t c0 = hh * d.hd;
-            ConstMatView q(qkv.data() + o * 3 * d.C + c0, T, d.hd, 3 * d.C);
-            ConstMatView kn(kc.data() + o * d.C + c0, T, d.hd, d.C);
-            ConstMatView vn(vc.data() + o * d.C + c0, T, d.hd, d.C);
-            attend(q, {}, {}, kn, vn, scale, sc, MatView(att.data() + o * d.C + c0, T, d.hd, d.C));
+        timed(tm ? &tm->attention : nullptr, [&] {
+            for_tasks(N * d.H, threads, workers, ws.scores, per_worker, [&](size_t t, float* sc) {
+                const size_t s = t / d.H, hh = t % d.H, o = texts.offsets[s], T = texts.length(s);
+                const size_t c0 = hh * d.hd;
+                ConstMatView q(qkv.data() + o * 3 * d.C + c0, T, d.hd, 3 * d.C);
+                ConstMatView kn(kc.data() + o * d.C + c0, T, d.hd, d.C);
+                ConstMatView vn(vc.data() + o * d.C + c0, T, d.hd, d.C);
+                attend(q, {}, {}, kn, vn, scale, sc,
+                       MatView(att.data() + o * d.C + c0, T, d.hd, d.C));
+            });
         });
 
-        attention_output_and_mlp(L, K, d, x, h, att, fc, threads, ws.linear);
+        attention_output_and_mlp(L, K, d, x, h, att, fc, threads, ws.linear, tm);
     }
     return cache;
 }

@@ -50,8 +50,16 @@ struct Gpt2CpuModel {
     size_t copied_bytes() const;  // memory held beyond the mapped checkpoint
 };
 
-// texts: N ≥ 1 sequences, each 1 … n_positions ids < vocab_size.
-PackedKvCache cpu_text_pass(const Gpt2CpuModel& m, const PackedTokens& texts, int threads);
+// Wall-clock seconds per stage of a text pass, summed over layers (a profile, for benches).
+struct Gpt2CpuStageTimes {
+    double alloc = 0, embed = 0, layernorm = 0, qkv = 0, kv_copy = 0, attention = 0, attn_proj = 0,
+           fc_gelu = 0, mlp_proj = 0;
+};
+
+// texts: N ≥ 1 sequences, each 1 … n_positions ids < vocab_size. `times`, when given, receives
+// the stage profile.
+PackedKvCache cpu_text_pass(const Gpt2CpuModel& m, const PackedTokens& texts, int threads,
+                            Gpt2CpuStageTimes* times = nullptr);
 
 // prompt: P×C (P ≥ 1). Every start_i + P must fit in n_positions.
 BatchPromptResult cpu_prompt_pass(const Gpt2CpuModel& m, const PackedKvCache& cache,
