@@ -256,8 +256,7 @@ NNDescentIndex::NNDescentIndex(ConstMatView data, Metric metric, const NNDescent
                       : std::min<size_t>(
                             32, 5 + static_cast<size_t>(std::lround(std::pow(double(n_), 0.25))));
     det.leaf_size = options.leaf_size > 0 ? options.leaf_size : std::max<size_t>(60, k_ + 1);
-    det.max_candidates =
-        options.max_candidates > 0 ? options.max_candidates : std::min<size_t>(60, k_);
+    det.max_candidates = options.max_candidates > 0 ? options.max_candidates : 30;
     const size_t max_iter =
         options.max_iterations > 0
             ? options.max_iterations

@@ -42,7 +42,9 @@ struct NNDescentOptions {
     // Largest leaf. Larger leaves cost more pairs but give a better start. 0 = max(60, K + 1).
     size_t leaf_size = 0;
     // Candidates sampled per row per round (new and old each): the main speed / recall knob;
-    // a round costs about N·max_candidates² distances. 0 = pynndescent's min(60, K).
+    // a round costs about N·max_candidates² distances. 0 = 30 (pynndescent: min(60, K)). Measured:
+    // 15 gave recall 0.983 on Fashion-MNIST at K = 15, 30 gave 0.994; at K = 91, 30 costs 0.7× the
+    // CPU of 60 for the same recall (0.999) on the 25,000×768 synthetic.
     size_t max_candidates = 0;
     // Upper bound on NN-descent rounds. 0 = max(5, round(log2 N)) as pynndescent.
     size_t max_iterations = 0;
