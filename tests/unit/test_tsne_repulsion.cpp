@@ -185,6 +185,27 @@ TEST(TsneRepulsionBarnesHut, DuplicatesAreFiniteAndExact) {
     for (double v : all.rep) EXPECT_EQ(v, 0.0);
 }
 
+// 300 points one ulp apart (not identical, so the tree would split them ~50 levels deep): the
+// depth cap keeps them in one leaf, summed point by point for its own points, so the sums stay
+// exact at θ = 0 and finite.
+TEST(TsneRepulsionBarnesHut, NearDuplicatesStopAtTheDepthCap) {
+    std::vector<double> y = uniform_points(50, 2, 4.0, 9);
+    double x = 1.0;
+    for (int k = 0; k < 300; ++k) {
+        y.push_back(x);
+        y.push_back(-x);
+        x = std::nextafter(x, 2.0);
+    }
+    const Result ref = exact(y, 2);
+    const Result bh0 = run(y, 2, TsneRepulsionMethod::barnes_hut, 0.0);
+    for (double v : bh0.rep) ASSERT_TRUE(std::isfinite(v));
+    EXPECT_LT(z_error(bh0, ref), 1e-12);
+    EXPECT_LT(field_error(bh0, ref, 2), 1e-10);
+    const Result bh = run(y, 2, TsneRepulsionMethod::barnes_hut, 0.5);
+    EXPECT_LT(z_error(bh, ref), 1e-2);
+    EXPECT_LT(field_error(bh, ref, 2), 5e-2);
+}
+
 TEST(TsneRepulsionBarnesHut, SameBytesForEveryThreadCount) {
     const std::vector<double> y = blobs(3000, 2, 10, 40.0, 11);
     const Result one = run(y, 2, TsneRepulsionMethod::barnes_hut, 0.5, 1);
