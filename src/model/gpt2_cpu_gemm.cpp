@@ -9,6 +9,7 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <atomic>
 #include <bit>
 #include <cmath>
 #include <cstring>
@@ -187,16 +188,24 @@ Precision parse_precision(const std::string& name) {
     fail("precision '{}': expected fp32 or bf16", name);
 }
 
+namespace {
+std::atomic<bool> g_portable{false};
+}
+
+void use_portable_kernels(bool on) {
+    g_portable = on;
+}
+
 bool cpu_has_avx512f() {
     static const bool ok = __builtin_cpu_supports("avx512f") &&
                            __builtin_cpu_supports("avx512bw") &&
                            __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
-    return ok;
+    return ok && !g_portable;
 }
 
 bool cpu_has_avx512bf16() {
-    static const bool ok = cpu_has_avx512f() && __builtin_cpu_supports("avx512bf16");
-    return ok;
+    static const bool ok = __builtin_cpu_supports("avx512bf16");
+    return ok && cpu_has_avx512f();
 }
 
 uint16_t to_bf16(float x) {

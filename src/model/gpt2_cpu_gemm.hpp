@@ -35,6 +35,9 @@ Precision parse_precision(const std::string& name);  // "fp32" | "bf16", else Er
 // Whether this CPU runs the AVX-512 kernels (checked once at run time).
 bool cpu_has_avx512f();
 bool cpu_has_avx512bf16();
+// Tests: true makes both report false, so the portable paths (OpenBLAS fp32, plain bf16 loop,
+// SSE2 GELU/softmax) run on any machine. Not for use while passes are running.
+void use_portable_kernels(bool on);
 
 // float32 → bfloat16 bits, round to nearest even (NaN kept quiet), and back.
 uint16_t to_bf16(float x);

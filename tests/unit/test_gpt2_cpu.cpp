@@ -393,6 +393,37 @@ TEST(Gpt2CpuLinear, Bf16MatchesThePlainOracle) {
     }
 }
 
+// The portable paths (no AVX-512): the same contracts, the same tolerances.
+TEST(Gpt2CpuLinear, PortableKernelsMatchTheFastOnes) {
+    const Matrix A = random_matrix(13, 97, 7), W = random_matrix(97, 101, 8, 0.1);
+    const Matrix bias = random_matrix(1, 101, 9);
+    auto run = [&](Precision p, bool portable) {
+        use_portable_kernels(portable);
+        Matrix C(13, 101);
+        LinearScratch sc;
+        linear(A.view(), LinearWeight(W.view(), p), bias.row(0), Activation::gelu_new, false,
+               C.view(), 2, sc);
+        use_portable_kernels(false);
+        return C;
+    };
+    for (Precision p : {Precision::fp32, Precision::bf16})
+        EXPECT_TRUE(test::all_close(to_double(run(p, true).values()),
+                                    to_double(run(p, false).values()), 1e-5, 1e-5))
+            << precision_name(p);
+    // A whole bf16 pass of the tiny model: portable vs fast.
+    const auto& w = tiny();
+    const auto texts = pack(random_rows(3, 20, 4));
+    auto pass = [&](bool portable) {
+        use_portable_kernels(portable);
+        const Gpt2CpuOptions o{.threads = 2, .precision = Precision::bf16};
+        auto r = cpu_prompt_pass(w, cpu_text_pass(w, texts, o), prompt(), {}, o);
+        use_portable_kernels(false);
+        return r.last_hidden;
+    };
+    EXPECT_TRUE(test::all_close(to_double(pass(true).values()), to_double(pass(false).values()),
+                                1e-4, 1e-4));
+}
+
 // ---- bf16 against fp32 ------------------------------------------------------------------------
 
 // A random GPT-2 (N(0, 0.02²) weights, LayerNorm gains 1 ± 0.02) of 2 layers, C = 128, 4 heads,
