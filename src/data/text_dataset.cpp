@@ -133,8 +133,8 @@ TextDataset read_tar_dataset(const fs::path& archive, const std::string& subdir_
         name = rest.substr(slash + 1);
         return !name.empty() && has_extension(name, o.extension);
     };
-    // Which folders will be used is only known at the end; with explicit folders, keep only
-    // those (aclImdb/train also holds 50,000 unlabelled reviews in unsup/).
+    // With explicit folders only theirs are kept (aclImdb/train also holds 50,000 unlabelled
+    // reviews in unsup/); otherwise which folders count is only known at the end, so all are.
     std::set<std::string> wanted_folders;
     for (const auto& [f, l] : o.folders) wanted_folders.insert(f);
     std::set<std::string> present;
@@ -144,8 +144,7 @@ TextDataset read_tar_dataset(const fs::path& archive, const std::string& subdir_
             std::string folder, name;
             if (!split(path, folder, name)) return false;
             present.insert(folder);
-            if (!wanted_folders.empty()) return wanted_folders.count(folder) > 0;
-            return folder == "pos" || folder == "neg" || !present.count("pos");
+            return wanted_folders.empty() || wanted_folders.count(folder) > 0;
         },
         [&](const std::string& path, std::string content) {
             std::string folder, name;
