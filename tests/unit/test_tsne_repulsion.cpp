@@ -8,6 +8,7 @@
 
 #include "core/rng.hpp"
 #include "embed/tsne_repulsion.hpp"
+#include "test_helpers.hpp"
 
 namespace promptlens {
 namespace {
@@ -316,6 +317,34 @@ TEST(TsneRepulsionFft, OneAndTwoPoints) {
         EXPECT_NEAR(two.rep[0], -0.08, 1e-4) << dims;
         EXPECT_NEAR(two.rep[dims], 0.08, 1e-4) << dims;
     }
+}
+
+// Bad input is an Error that names the problem.
+TEST(TsneRepulsion, BadInputIsAnError) {
+    std::vector<double> rep(6);
+    TsneRepulsionOptions o;
+    const std::vector<double> nan_point{0.0, 1.0, std::nan(""), 2.0, 3.0, 4.0};
+    EXPECT_NE(test::error_of([&] { tsne_repulsion(nan_point, 3, 2, rep, o); }).find("nan"),
+              std::string::npos);
+    o.method = TsneRepulsionMethod::barnes_hut;
+    EXPECT_NE(test::error_of([&] { tsne_repulsion(nan_point, 3, 2, rep, o); }).find("nan"),
+              std::string::npos);
+    o.theta = -1;
+    EXPECT_NE(test::error_of([&] {
+                  tsne_repulsion(std::vector<double>(6, 0.0), 3, 2, rep, o);
+              }).find("theta"),
+              std::string::npos);
+    o = TsneRepulsionOptions{};
+    EXPECT_NE(test::error_of([&] {
+                  tsne_repulsion(std::vector<double>(6, 0.0), 2, 3, rep, o);
+              }).find("3 dimensions"),
+              std::string::npos);
+    // A spread so wide that the grid would not fit in memory.
+    const std::vector<double> wide{0.0, 0.0, 1e7, 1e7};
+    EXPECT_NE(test::error_of([&] {
+                  tsne_repulsion(wide, 2, 2, std::span(rep).first(4), o);
+              }).find("interval_width_max"),
+              std::string::npos);
 }
 
 }  // namespace
