@@ -2,13 +2,14 @@
 // (model/gpt2_reference.hpp), over many sequences packed without padding (model/backend.hpp).
 //
 // How it is fast: every linear layer is one GEMM over ALL packed rows (model/gpt2_cpu_gemm.hpp:
-// an AVX-512 register-tile kernel that reads the fp32 weights in place from the mapped file,
-// parallel over 48-column panels, with bias and gelu_new fused into the tile epilogue and the
-// residual added in the same pass). LayerNorm runs over fixed 64-row blocks. Attention runs per
-// (sequence, head) as two small GEMMs (Q·Kᵀ, softmax, P·V) in a per-worker scratch, in fp32 for
-// both precisions. LayerNorm, softmax and gelu_new (x·sigmoid(2u), the exact identity for
-// 0.5·x·(1+tanh u)) are plain loops the compiler vectorises, with a Cephes-style expf. All scratch
-// of a pass is one allocation. The text pass stops after the last layer's K/V.
+// fp32 = OpenBLAS sgemm per fixed block of 256 output columns, reading the weights in place from
+// the mapped file; bf16 = an AVX-512 BF16 register-tile kernel), parallel over column blocks, with
+// bias and gelu_new fused into the block epilogue and the residual added by the same GEMM
+// (beta = 1). LayerNorm runs over fixed 64-row blocks. Attention runs per (sequence, head) as two
+// small GEMMs (Q·Kᵀ, softmax, P·V) in a per-worker scratch, in fp32 for both precisions. Softmax
+// and gelu_new (x·sigmoid(2u), the exact identity for 0.5·x·(1+tanh u)) use a Cephes-style expf
+// in loops compiled for AVX-512 when the CPU has it. The text pass stops after the last layer's
+// K/V. Stage times: `Gpt2CpuStageTimes`.
 //
 // Precision (opt-in bf16): the four linear layers of every block take bf16 weights (converted once:
 // a 2-byte copy of 85M parameters for 124M, ~170 MB, on top of the mapped fp32 file) and bf16-
@@ -19,7 +20,7 @@
 // Determinism: block boundaries depend only on the packed input, never on the thread count, and
 // every (sequence, head) task and every output element of a linear layer is computed alone, so the
 // bytes are identical for any `threads`. A sequence's features may differ in the last bits between
-// packings (attention's OpenBLAS GEMMs tile differently); tests/unit/test_gpt2_cpu.cpp measures it.
+// packings (OpenBLAS tiles rows at other offsets); tests/unit/test_gpt2_cpu.cpp measures it.
 // Accuracy (fp32): float32 accumulation (the reference uses double); against the reference ≤ 1e-5
 // on hidden states and 5e-5 on logits for the tiny test model (measured values in the test).
 #pragma once

@@ -27,11 +27,9 @@ namespace {
 
 constexpr size_t NR = LinearWeight::kPanel;  // 48 columns per panel
 constexpr size_t MR = 8;                     // rows per register tile
-constexpr size_t KC32 = 128;                 // fp32: 128×48×4 B = 24 KB panel block (L1)
 constexpr size_t KC16 = 256;                 // bf16: 128 k-pairs ×48×2×2 B = 24 KB
 constexpr size_t kConvertRows = 64;          // rows per task when rounding A to bf16
-
-// ---- fp32 micro-kernel -----------------------------------------------------------------------
+constexpr size_t kFp32Cols = 256;            // fp32: output columns per OpenBLAS call
 
 // Masks of the three 16-column registers for the first nv (≤ 48) valid columns.
 PL_TARGET_F32 inline void column_masks(size_t nv, __mmask16 m[3]) {
@@ -41,44 +39,6 @@ PL_TARGET_F32 inline void column_masks(size_t nv, __mmask16 m[3]) {
         m[j] = static_cast<__mmask16>((uint32_t{1} << n) - 1);
     }
 }
-
-// c (rows×nv, ldc) = (load_c ? c : 0) + a (rows×kc, lda) · b (kc×48 packed block).
-template <size_t R>
-PL_TARGET_F32 void kernel_f32(const float* a, size_t lda, const float* b, size_t kc, float* c,
-                              size_t ldc, bool load_c, size_t nv) {
-    __m512 acc[R][3];
-#pragma GCC unroll 8
-    for (size_t r = 0; r < R; ++r)
-        for (size_t j = 0; j < 3; ++j) acc[r][j] = _mm512_setzero_ps();
-    for (size_t k = 0; k < kc; ++k) {
-        const __m512 b0 = _mm512_loadu_ps(b + k * NR);
-        const __m512 b1 = _mm512_loadu_ps(b + k * NR + 16);
-        const __m512 b2 = _mm512_loadu_ps(b + k * NR + 32);
-#pragma GCC unroll 8
-        for (size_t r = 0; r < R; ++r) {
-            const __m512 av = _mm512_set1_ps(a[r * lda + k]);
-            acc[r][0] = _mm512_fmadd_ps(av, b0, acc[r][0]);
-            acc[r][1] = _mm512_fmadd_ps(av, b1, acc[r][1]);
-            acc[r][2] = _mm512_fmadd_ps(av, b2, acc[r][2]);
-        }
-    }
-    __mmask16 m[3];
-    column_masks(nv, m);
-#pragma GCC unroll 8
-    for (size_t r = 0; r < R; ++r)
-        for (size_t j = 0; j < 3; ++j) {
-            float* p = c + r * ldc + 16 * j;
-            __m512 v = acc[r][j];
-            if (load_c) v = _mm512_add_ps(_mm512_maskz_loadu_ps(m[j], p), v);
-            _mm512_mask_storeu_ps(p, m[j], v);
-        }
-}
-
-using KernelF32 = void (*)(const float*, size_t, const float*, size_t, float*, size_t, bool,
-                           size_t);
-constexpr KernelF32 kKernelsF32[MR + 1] = {nullptr,       kernel_f32<1>, kernel_f32<2>,
-                                           kernel_f32<3>, kernel_f32<4>, kernel_f32<5>,
-                                           kernel_f32<6>, kernel_f32<7>, kernel_f32<8>};
 
 // ---- bf16 micro-kernel -----------------------------------------------------------------------
 
@@ -335,37 +295,18 @@ void linear(ConstMatView A, const LinearWeight& W, std::span<const float> bias, 
     require(!(accumulate && act != Activation::none), "linear: activation with accumulate");
     if (M == 0) return;
 
-    if (W.precision() == Precision::fp32 && !cpu_has_avx512f()) {
-        blas::gemm(Trans::N, Trans::N, 1.0f, A, W.fp32(), accumulate ? 1.0f : 0.0f, C);
-        parallel_for(chunk_count(M, kConvertRows), threads, [&](size_t blk) {
-            const size_t b = blk * kConvertRows, e = std::min(M, b + kConvertRows);
-            finish_tile(C.row_range(b, e), 0, bias, act);
-        });
-        return;
-    }
-
     if (W.precision() == Precision::fp32) {
+        // OpenBLAS sgemm over ALL rows, one fixed block of output columns per task (the blocks
+        // depend on N only), then the epilogue on that block while it is still warm.
         const ConstMatView w = W.fp32();
-        parallel_for(W.panels(), threads, [&](size_t pn) {
-            alignas(64) float block[KC32 * NR];
-            const size_t c0 = pn * NR, nv = std::min(NR, N - c0);
-            for (size_t k0 = 0; k0 < K; k0 += KC32) {
-                const size_t kc = std::min(KC32, K - k0);
-                for (size_t k = 0; k < kc; ++k) {  // copy the kc×48 block, zero-padded
-                    const float* src = w.row(k0 + k).data() + c0;
-                    std::copy(src, src + nv, block + k * NR);
-                    std::fill(block + k * NR + nv, block + (k + 1) * NR, 0.0f);
-                }
-                const bool load_c = accumulate || k0 > 0, last = k0 + kc == K;
-                for (size_t m0 = 0; m0 < M; m0 += MR) {
-                    const size_t rows = std::min(MR, M - m0);
-                    kKernelsF32[rows](A.row(m0).data() + k0, A.stride(), block, kc,
-                                      C.row(m0).data() + c0, C.stride(), load_c, nv);
-                    if (last)
-                        finish_tile(MatView(C.row(m0).data() + c0, rows, nv, C.stride()), c0, bias,
-                                    act);
-                }
-            }
+        parallel_for(chunk_count(N, kFp32Cols), threads, [&](size_t blk) {
+            const size_t c0 = blk * kFp32Cols, c1 = std::min(N, c0 + kFp32Cols);
+            const MatView cb(C.data() + c0, M, c1 - c0, C.stride());
+            blas::gemm(Trans::N, Trans::N, 1.0f, A,
+                       ConstMatView(w.data() + c0, K, c1 - c0, w.stride()),
+                       accumulate ? 1.0f : 0.0f, cb);
+            for (size_t r0 = 0; r0 < M; r0 += kConvertRows)
+                finish_tile(cb.row_range(r0, std::min(M, r0 + kConvertRows)), c0, bias, act);
         });
         return;
     }

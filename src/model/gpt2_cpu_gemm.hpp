@@ -1,20 +1,19 @@
 // The linear layers of the CPU GPT-2 path: C = [C +] A·W + bias [then GELU], with A the packed
 // activation rows (M×K float32) and W a Conv1D weight (K×N, row-major in×out).
 //
-//  * fp32: W is read in place from the memory-mapped checkpoint (no copy). Each task owns one
-//    48-column panel of W; it copies a 128×48 block of the panel into a 24 KB L1-resident buffer
-//    and runs an AVX-512 8×48 register-tile micro-kernel over ALL M rows before moving on, so the
-//    packing cost is paid once per GEMM, not once per row block (as a BLAS call per 64-row block
-//    did). Without AVX-512F: OpenBLAS sgemm and the same epilogue.
+//  * fp32: W is read in place from the memory-mapped checkpoint (no copy of our own). One
+//    OpenBLAS sgemm (single-threaded) over ALL M rows per fixed block of 256 output columns, the
+//    blocks spread over threads, the epilogue applied to each block while it is warm. One call per
+//    64-row block, as before, made OpenBLAS re-pack the whole weight matrix for every block.
 //  * bf16 (opt-in): W converted once to bfloat16 (round to nearest even) and stored pre-packed in
 //    the panel layout (2 bytes per parameter: a copy, ~170 MB for GPT-2 124M). A is rounded to
 //    bf16 per call; the AVX-512 BF16 kernel (vdpbf16ps) multiplies pairs exactly and accumulates
 //    in fp32. Without AVX-512 BF16: a plain loop with the same rounding (`bf16_gemm_reference`).
 //
-// Determinism: every output element is computed by the same instruction sequence whichever task,
-// thread or row offset it falls on (K is blocked by fixed 128/256 steps; the M-remainder kernels
-// are the same code with fewer rows), so results do not depend on the thread count nor on where a
-// row sits in the packing.
+// Determinism: column blocks and the bf16 K blocks (256) are fixed by the shapes, never by the
+// thread count, so results do not depend on it. bf16: every output element is computed by the same
+// instruction sequence whatever its row offset (the M-remainder kernels are the same code with
+// fewer rows), so it does not depend on the packing either.
 #pragma once
 
 #include <cstdint>
