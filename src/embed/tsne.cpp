@@ -287,7 +287,7 @@ TsneResult tsne_fit(ConstMatView x, const TsneOptions& o, const ProgressCallback
         }
     }
     auto t0 = std::chrono::steady_clock::now();
-    TsneAffinities aff = tsne_affinities(x, o.perplexity, o.metric, o.threads);
+    TsneAffinities aff = tsne_affinities(x, o.perplexity, o.metric, o.threads, o.neighbors, o.seed);
     const double t_aff = seconds_since(t0);
     t0 = std::chrono::steady_clock::now();
     MatrixD y = tsne_initial_embedding(x, o);

@@ -18,10 +18,11 @@
 // come from tsne_repulsion.hpp (exact, Barnes-Hut or FFT). The working embedding is double; the
 // result is float32. Everything is deterministic for a seed, whatever the thread count.
 //
-// Deviations from sklearn, on purpose: the kNN search and the PCA are exact (sklearn uses
-// PCA(svd_solver="randomized")); sklearn's Barnes-Hut path works in float32, ours in double;
-// only 1-D and 2-D embeddings (sklearn uses dof = n_components − 1 above 2 components, a kernel
-// the fast repulsion methods do not implement).
+// Deviations from sklearn, on purpose: the PCA is exact (sklearn uses PCA(svd_solver=
+// "randomized")); above 10,000 rows the kNN search is approximate (NN-descent) by default;
+// sklearn's Barnes-Hut path works in float32, ours in double; only 1-D and 2-D embeddings (sklearn
+// uses dof = n_components − 1 above 2 components, a kernel the fast repulsion methods do not
+// implement).
 #pragma once
 
 #include <cstddef>
@@ -55,6 +56,9 @@ struct TsneOptions {
     size_t components = 2;   // 1 or 2 (see the top of this file)
     double perplexity = 30;  // effective neighbours; k = min(N−1, ⌊3·perplexity + 1⌋)
     TsneMetric metric = TsneMetric::euclidean;
+    // kNN search for P: automatic = exact up to 10,000 rows, NN-descent above (approximate:
+    // a few percent of the neighbour lists differ, which moves P little; see the bench).
+    NeighborMethod neighbors = NeighborMethod::automatic;
     double early_exaggeration = 12;        // P multiplier in phase 1; ≥ 1 (1 = no exaggeration)
     size_t exaggeration_iterations = 250;  // length of phase 1 (sklearn's _EXPLORATION_N_ITER)
     double learning_rate = 0;              // 0 = "auto": max(N / early_exaggeration / 4, 50)
@@ -70,7 +74,7 @@ struct TsneOptions {
     // tsne_auto_repulsion(N, components); repulsion.threads is replaced by `threads`.
     TsneRepulsionOptions repulsion;
     bool repulsion_auto = true;
-    uint64_t seed = 0;  // random init only
+    uint64_t seed = 0;  // random init and the NN-descent graph
     int threads = 1;    // 0 = all hardware threads; results do not depend on it
 };
 

@@ -42,9 +42,14 @@ void check_tsne_perplexity(size_t n, double perplexity) {
         perplexity, n, n - 1);
 }
 
-Neighbors tsne_knn(ConstMatView x, size_t k, int threads) {
-    ExactNeighbors index(x);
-    return self_neighbors(index, x, k, threads);
+Neighbors tsne_knn(ConstMatView x, size_t k, int threads, NeighborMethod method, uint64_t seed) {
+    NeighborIndexOptions o;
+    o.method = method;
+    o.max_k = k;
+    o.seed = seed;
+    o.threads = threads;
+    auto index = make_neighbor_index(x, o);
+    return self_neighbors(*index, x, k, threads);
 }
 
 Matrix tsne_neighbor_sq_distances(ConstMatView x, std::span<const int32_t> neighbors, size_t k,
@@ -225,7 +230,8 @@ TsneAffinities joint_probabilities_nn(std::span<const int32_t> neighbors,
     return out;
 }
 
-TsneAffinities tsne_affinities(ConstMatView x, double perplexity, TsneMetric metric, int threads) {
+TsneAffinities tsne_affinities(ConstMatView x, double perplexity, TsneMetric metric, int threads,
+                               NeighborMethod neighbors, uint64_t seed) {
     const size_t n = x.rows();
     check_tsne_perplexity(n, perplexity);
     require(x.cols() >= 1, "t-SNE: the features have no columns");
@@ -246,7 +252,7 @@ TsneAffinities tsne_affinities(ConstMatView x, double perplexity, TsneMetric met
         }
         space = normalised;
     }
-    Neighbors nn = tsne_knn(space, k, threads);
+    Neighbors nn = tsne_knn(space, k, threads, neighbors, seed);
     Matrix sq = tsne_neighbor_sq_distances(space, nn.index, k, threads);
     if (metric == TsneMetric::cosine) {
         for (float& e : sq.values()) {

@@ -6,10 +6,11 @@
 // until bracketed, then bisects; |H − log(perplexity)| ≤ 1e-5 or 100 steps), then
 // P = (P_cond + P_condᵀ) / Σ, a sparse symmetric matrix summing to 1, stored as CSR in double.
 //
-// The neighbour search sits behind `tsne_knn` (one function: switching to an approximate index is
-// one line there). It only supplies the neighbour ids; the distances are recomputed here directly
-// (float differences, double sums) so that no GEMM cancellation reaches the calibration.
-// Rows are processed in fixed chunks: the result is identical for every thread count.
+// The neighbour search sits behind `tsne_knn` (metrics/neighbor_index.hpp: exact brute force up to
+// 10,000 rows, NN-descent above, unless a method is forced). It only supplies the neighbour ids;
+// the distances are recomputed here directly (float differences, double sums) so that no GEMM
+// cancellation reaches the calibration. Rows are processed in fixed chunks: the result is identical
+// for every thread count.
 #pragma once
 
 #include <cstddef>
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "core/matrix.hpp"
+#include "metrics/neighbor_index.hpp"
 #include "metrics/neighbors.hpp"
 
 namespace promptlens {
@@ -51,9 +53,11 @@ struct TsneAffinities {
 // Number of neighbours per row: min(n − 1, int(3·perplexity + 1)).
 size_t tsne_neighbor_count(size_t n, double perplexity);
 
-// The neighbour search t-SNE uses (the seam for an approximate index): the k nearest other rows
-// of every row of x (N×d).
-Neighbors tsne_knn(ConstMatView x, size_t k, int threads);
+// The neighbour search t-SNE uses: the k nearest other rows of every row of x (N×d), by
+// make_neighbor_index (`method`; automatic = exact up to 10,000 rows, NN-descent seeded by `seed`
+// above).
+Neighbors tsne_knn(ConstMatView x, size_t k, int threads,
+                   NeighborMethod method = NeighborMethod::automatic, uint64_t seed = 0);
 
 // Squared Euclidean distances ‖x_i − x_nbr(i,c)‖², rounded to float32: x is N×d, neighbors N×k
 // row-major ids, the result N×k.
@@ -73,7 +77,9 @@ TsneAffinities joint_probabilities_nn(std::span<const int32_t> neighbors,
                                       MatrixView<const float> sq, double perplexity, int threads);
 
 // The whole input stage: checks, kNN, distances (metric), search, symmetrisation. x is N×d.
-TsneAffinities tsne_affinities(ConstMatView x, double perplexity, TsneMetric metric, int threads);
+TsneAffinities tsne_affinities(ConstMatView x, double perplexity, TsneMetric metric, int threads,
+                               NeighborMethod neighbors = NeighborMethod::automatic,
+                               uint64_t seed = 0);
 
 // Checks sklearn makes before any work (perplexity > 0 and < N − 1, N ≥ 3); throws Error.
 void check_tsne_perplexity(size_t n, double perplexity);
