@@ -30,12 +30,12 @@ struct UmapGolden {
         SparseGraph g;
         auto indptr = read_npy_ints(data_path("umap/" + name + "_indptr.npy"));
         auto indices = read_npy_ints(data_path("umap/" + name + "_indices.npy"));
-        Matrix values = read_npy_matrix(data_path("umap/" + name + "_values.npy"));
+        Matrix stored = read_npy_matrix(data_path("umap/" + name + "_values.npy"));
         g.rows = indptr.size() - 1;
         g.cols = x.rows();
         g.indptr.assign(indptr.begin(), indptr.end());
         for (int64_t i : indices) g.indices.push_back(static_cast<int32_t>(i));
-        g.values.assign(values.data(), values.data() + values.size());
+        g.values.assign(stored.data(), stored.data() + stored.size());
         return g;
     }
 };
