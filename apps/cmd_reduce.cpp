@@ -4,6 +4,8 @@
 
 #include "apps/commands.hpp"
 #include "apps/common.hpp"
+#include "apps/reduce_tsne.hpp"
+#include "apps/reduce_umap.hpp"
 #include "cluster/kmeans.hpp"
 #include "core/error.hpp"
 #include "core/npy.hpp"
@@ -19,6 +21,8 @@ struct ReduceOptions {
     bool scale = false;
     size_t components = 2;
     KMeansFlags kmeans;
+    TsneFlags tsne;
+    UmapFlags umap;
     uint64_t seed = 0;
     int threads = 0;
 };
@@ -45,6 +49,10 @@ void run_reduce(const ReduceOptions& o) {
         }
         fmt::print("PCA {} on {} x {}{}: explained variance ratio{} (total {:.4f})\n",
                    describe(model), x.rows(), x.cols(), o.scale ? " (scaled)" : "", ratios, total);
+    } else if (o.method == "umap") {
+        y = run_umap_reduce(x, o.features, o.umap, o.components, o.seed, o.threads, o.scale);
+    } else if (o.method == "tsne") {
+        y = run_tsne_reduce(x, o.tsne, o.components, o.seed, o.threads, o.scale);
     } else {
         KMeansResult r = run_kmeans(x, o.kmeans, o.seed, o.threads);
         y = kmeans_transform(r.centers, x, o.threads);
@@ -62,9 +70,9 @@ void setup_reduce(CLI::App& app) {
         "reduce",
         "Reduce features to a few dimensions: PCA coordinates, or KMeans distances to "
         "each centre (as the seed notebook's KMeans(n_clusters=2).fit_transform)");
-    sub->add_option("--method", o->method, "pca or kmeans")
+    sub->add_option("--method", o->method, "pca, kmeans, tsne or umap")
         ->capture_default_str()
-        ->check(CLI::IsMember({"pca", "kmeans"}));
+        ->check(CLI::IsMember({"pca", "kmeans", "tsne", "umap"}));
     sub->add_option("--features", o->features, "N x d features (.npy, .csv or .tsv)")->required();
     sub->add_option("--out", o->out, "Output .npy: N x components (pca) or N x clusters (kmeans)")
         ->required();
@@ -78,6 +86,8 @@ void setup_reduce(CLI::App& app) {
         ->capture_default_str()
         ->check(CLI::IsMember({"auto", "exact", "randomized"}));
     add_kmeans_options(sub, o->kmeans, "KMeans: ");
+    add_tsne_options(sub, o->tsne);
+    add_umap_options(sub, o->umap);
     add_seed_option(sub, o->seed);
     add_threads_option(sub, o->threads);
     sub->callback([o] { run_reduce(*o); });
