@@ -14,6 +14,7 @@
 #include "embed/umap_curve.hpp"
 #include "embed/umap_spectral.hpp"
 #include "metrics/distances.hpp"
+#include "metrics/neighbor_index.hpp"
 #include "reduce/pca.hpp"
 
 namespace promptlens {
@@ -122,13 +123,18 @@ Neighbors umap_neighbors(ConstMatView data, ConstMatView queries, size_t k, Umap
     // The float32 GEMM distances of the index are off by up to ~1e-5 relative (|x|² ≫ d²), which
     // reorders near ties: take kExtra more candidates, recompute their distances in double and
     // keep the k nearest by (distance, index) — the exact lists umap-learn's float64 path gives.
-    ExactNeighbors index(d);
+    // Candidates from brute force up to 10,000 rows, NN-descent above (make_neighbor_index's
+    // automatic choice; umap-learn switches to NN-descent above 4,096 rows).
     ConstMatView qv = self_first ? d.view() : q.view();
     const size_t others = self_first ? k - 1 : k;
     const size_t avail = self_first ? d.rows() - 1 : d.rows();
     const size_t kc = std::min(avail, others + kExtra);
+    NeighborIndexOptions io;
+    io.max_k = kc;
+    io.threads = threads;
+    const auto index = make_neighbor_index(d.view(), io);
     const Neighbors cand =
-        self_first ? self_neighbors(index, d, kc, threads) : index.search(qv, kc, {}, threads);
+        self_first ? self_neighbors(*index, d, kc, threads) : index->search(qv, kc, {}, threads);
     // Exact distances from the raw rows (Euclidean) or the unit rows (cosine: 1 − cos = e²/2).
     const bool cosine = metric == UmapMetric::cosine;
     ConstMatView rd = cosine ? d.view() : data, rq = cosine ? qv : queries;

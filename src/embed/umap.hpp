@@ -1,6 +1,6 @@
 // UMAP (McInnes, Healy & Melville 2018) with umap-learn 0.5's semantics and defaults: k-NN graph
-// (exact here; umap-learn is exact below 4,096 rows and NN-descent above), fuzzy simplicial set
-// (umap_graph.hpp), optional categorical supervision (fit(X, y)), spectral initialisation
+// (exact up to 10,000 rows, NN-descent above; umap-learn switches at 4,096 rows), fuzzy simplicial
+// set (umap_graph.hpp), optional categorical supervision (fit(X, y)), spectral initialisation
 // (umap_spectral.hpp), then SGD (umap_layout.hpp); and transform of new rows into a fitted
 // embedding. The pieces live one per file; this file strings them together as umap-learn's
 // `UMAP.fit` / `UMAP.transform` do.
@@ -8,7 +8,7 @@
 // Deterministic: a seed gives identical bytes for any thread count (see umap_layout.hpp for how
 // the SGD is parallel without Hogwild races). Deviations from umap-learn, all deliberate:
 // SGD schedule (parallel one by default, umap-learn's serial loop on request), the RNG, exact
-// neighbours at every size, rows without edges keep their initial position (umap-learn sets
+// neighbours up to 10,000 rows, rows without edges keep their initial position (umap-learn sets
 // them to NaN), and init = pca (umap-learn ≥ 0.5.4 has it; 0.5.3 does not).
 #pragma once
 
@@ -82,7 +82,8 @@ UmapModel umap_fit(ConstMatView x, const UmapOptions& options, std::span<const i
 Matrix umap_transform(const UmapModel& model, ConstMatView train, ConstMatView new_rows,
                       const UmapProgress& progress = {});
 
-// Each query's k nearest rows of `data` under the metric (cosine: 1 − cos), exact. With
+// Each query's k nearest rows of `data` under the metric (cosine: 1 − cos): exact up to 10,000
+// rows, NN-descent candidates above (recall ≥ 0.99), re-ranked in double either way. With
 // `self_first` (queries = data), the row itself comes first and k − 1 others follow.
 Neighbors umap_neighbors(ConstMatView data, ConstMatView queries, size_t k, UmapMetric metric,
                          bool self_first, int threads);
