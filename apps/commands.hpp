@@ -13,5 +13,7 @@ void setup_demo(CLI::App& app);
 void setup_tokenize(CLI::App& app);
 void setup_extract(CLI::App& app);
 void setup_plot(CLI::App& app);
+void setup_run(CLI::App& app);
+void setup_report(CLI::App& app);
 
 }  // namespace promptlens::cli

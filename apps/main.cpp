@@ -24,6 +24,8 @@ int main(int argc, char** argv) try {
     promptlens::cli::setup_tokenize(app);
     promptlens::cli::setup_extract(app);
     promptlens::cli::setup_plot(app);
+    promptlens::cli::setup_run(app);
+    promptlens::cli::setup_report(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
