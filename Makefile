@@ -22,6 +22,7 @@ demo: build
 	$(BUILD)/promptlens demo --out out/demo
 
 test: build
+	@bash scripts/install-deps.sh --with-tests
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 bench: build
