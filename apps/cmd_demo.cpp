@@ -1,22 +1,27 @@
-// `promptlens demo`: the seed notebook's analysis grid on a real labelled dataset that Debian
-// ships (Fashion-MNIST, package dataset-fashion-mnist): raw and StandardScaler-scaled features,
-// PCA to 2-D with its separation metrics, KMeans with as many clusters as classes (purity table)
-// and KMeans with 2 clusters (the distances the seed plots). Every result is written under --out.
-// It stands in for the full study (extract → reduce → report) until the language-model half lands.
+// `promptlens demo`: the whole study on real labelled review sentences — npm `sentiment`'s
+// fixtures (IMDB, Amazon and Yelp sentences, 0 = bad, 1 = good), which `make demo` installs —
+// through GPT-2 from the HuggingFace cache when it is there, and otherwise through a small
+// deterministic random-weight GPT-2 with the real tokenizer (said plainly in the output and the
+// report). It writes the study file it runs (OUT/study.toml), so the demo is also the template for
+// a user's own study, then runs it: OUT/report.html, OUT/figures/, OUT/metrics.csv.
 #include <fmt/format.h>
 
-#include <chrono>
 #include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
 
 #include "apps/commands.hpp"
 #include "apps/common.hpp"
-#include "apps/summary.hpp"
-#include "cluster/kmeans.hpp"
+#include "core/atomic_file.hpp"
 #include "core/error.hpp"
-#include "core/npy.hpp"
-#include "data/idx.hpp"
-#include "reduce/pca.hpp"
-#include "reduce/scaler.hpp"
+#include "model/hub_cache.hpp"
+#include "study/study_runner.hpp"
+#include "study/study_spec.hpp"
+
+#ifndef PROMPTLENS_SOURCE_DIR
+#define PROMPTLENS_SOURCE_DIR "."
+#endif
 
 namespace promptlens::cli {
 namespace {
@@ -24,125 +29,136 @@ namespace fs = std::filesystem;
 
 struct DemoOptions {
     std::string out = "out/demo";
-    std::string data = "/usr/share/datasets/fashion-mnist";
-    std::string split = "t10k";
-    size_t rows = 0;  // 0 = all rows of the split
+    std::string data = "node_modules/sentiment/test/fixtures";
+    std::string model = "gpt2";
+    // GPT-2's vocab.json and merges.txt as kept in the repository (the tokenizer tests use them).
+    std::string tokenizer = PROMPTLENS_SOURCE_DIR "/tests/data/gpt2";
+    size_t sample = 0;
+    bool fast = false;
     uint64_t seed = 0;
     int threads = 0;
 };
 
-const char* const kFashionClasses[] = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-                                       "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
-
-struct Timer {
-    std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
-    double seconds() const {
-        return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+// The sentiment fixtures as one JSON Lines file with good/bad labels and the corpus as source.
+fs::path sentences_from_fixtures(const fs::path& dir, const fs::path& out) {
+    std::string lines;
+    size_t rows = 0;
+    for (const char* corpus : {"imdb", "amazon", "yelp"}) {
+        const fs::path f = dir / (std::string(corpus) + ".json");
+        if (!fs::exists(f)) continue;
+        std::ifstream in(f);
+        nlohmann::json a;
+        try {
+            a = nlohmann::json::parse(in);
+        } catch (const nlohmann::json::exception& e) {
+            fail("{}: not JSON: {}", f.string(), e.what());
+        }
+        require(a.is_array(), "{}: expected a JSON array of {{\"text\", \"class\"}} objects",
+                f.string());
+        for (size_t i = 0; i < a.size(); ++i) {
+            const auto& r = a[i];
+            // Each fixture ends with an empty placeholder item ({"text": "", "class": null}).
+            if (r.is_object() && r.value("text", nlohmann::json("x")) == "" &&
+                r.contains("class") && r["class"].is_null()) {
+                continue;
+            }
+            require(r.is_object() && r.contains("text") && r["text"].is_string() &&
+                        r.contains("class") && r["class"].is_number_integer(),
+                    "{}: item {}: expected {{\"text\": string, \"class\": 0 or 1}}", f.string(), i);
+            const nlohmann::json row = {{"text", r["text"]},
+                                        {"label", r["class"].get<int>() == 1 ? "good" : "bad"},
+                                        {"corpus", corpus}};
+            lines += row.dump() + "\n";
+            ++rows;
+        }
     }
-};
+    require(rows > 0,
+            "{}: no sentiment fixtures (imdb.json, amazon.json, yelp.json) there; `make demo` "
+            "installs them (npm package sentiment), or pass --data with a labelled dataset",
+            dir.string());
+    write_text_file(out, lines);
+    return out;
+}
+
+std::string toml_string(const std::string& s) {
+    return nlohmann::json(s).dump();  // a JSON string is a valid TOML basic string
+}
 
 void run_demo(const DemoOptions& o) {
-    const fs::path images = fs::path(o.data) / (o.split + "-images-idx3-ubyte.gz");
-    const fs::path label_file = fs::path(o.data) / (o.split + "-labels-idx1-ubyte.gz");
-    require(fs::exists(images),
-            "{}: not found; the demo needs Debian's dataset-fashion-mnist "
-            "(make demo installs it) or --data DIR with the IDX files",
-            images.string());
-    Timer total;
-    Matrix all = read_idx_images(images);
-    std::vector<int32_t> ids = read_idx_labels(label_file);
-    require(ids.size() == all.rows(), "{} has {} labels for {} images", label_file.string(),
-            ids.size(), all.rows());
-    const size_t n = o.rows == 0 ? all.rows() : std::min(o.rows, all.rows());
-    Matrix x = to_matrix(all.row_range(0, n));
-    std::vector<std::string> names;
-    std::string label_text;
-    for (size_t i = 0; i < n; ++i) {
-        require(ids[i] >= 0 && ids[i] < 10, "{}: label {} of row {} is not 0..9",
-                label_file.string(), ids[i], i);
-        names.emplace_back(kFashionClasses[ids[i]]);
-        label_text += names.back() + "\n";
+    const fs::path out = fs::absolute(o.out);
+    fs::create_directories(out / "data");
+    const fs::path data = fs::is_directory(o.data)
+                              ? sentences_from_fixtures(o.data, out / "data" / "sentences.jsonl")
+                              : fs::absolute(o.data);
+    require(fs::exists(data), "--data {}: no such file or folder", o.data);
+
+    std::string model_table;
+    bool real = false;
+    try {
+        const fs::path dir = resolve_model_dir(o.model);
+        model_table = fmt::format("[model]\npath = {}\n", toml_string(dir.string()));
+        real = true;
+    } catch (const Error& e) {
+        fmt::print(stderr,
+                   "demo: no GPT-2 weights found ({}).\ndemo: using a small RANDOM-weight GPT-2 "
+                   "with the real tokenizer instead: the pictures show the pipeline, not what "
+                   "GPT-2 knows.\n",
+                   e.what());
+        model_table = fmt::format(
+            "[model.random]   # no real weights found: numbers describe no language model\n"
+            "layers = 2\nheads = 4\nembd = 128\nseed = {}\ntokenizer = {}\n",
+            o.seed, toml_string(fs::absolute(o.tokenizer).string()));
     }
-    Labels labels = make_labels(names);
-    const fs::path out = o.out;
-    save_text((out / "labels.txt").string(), label_text);
-    fmt::print("promptlens demo: Fashion-MNIST {} split, {} x {} pixels, {} classes\n", o.split,
-               x.rows(), x.cols(), labels.n_classes());
+    const std::string study = fmt::format(
+        R"(# Written by `promptlens demo`: the seed notebook's study on npm sentiment's review
+# sentences. Edit and rerun with `promptlens run {0}`; unchanged steps are reused.
+title = "promptlens demo: review sentences through {1}"
+out = "."
+seed = {2}
+
+{3}
+[data]
+path = {4}
+label_column = "label"
+sample = {5}
+max_length = 128
+
+[text_prompts]
+summary = " All in all, it was"
+question = " Was it good or bad? It was"
+
+[extract]
+outputs = ["hidden", "logits"]
+logits_tokens = ["good", "bad"]
+label_tokens = {{ good = "good", bad = "bad" }}
+
+[analysis]
+scalings = ["raw", "scaled"]
+
+[methods.pca]
+[methods.tsne]
+perplexity = 30
+{6}
+[methods.umap]
+n_neighbors = 15
+{7}
+[methods.kmeans]
+clusters = [2, 8]
+)",
+        (out / "study.toml").string(), real ? "GPT-2" : "a random-weight GPT-2", o.seed,
+        model_table, toml_string(data.string()), o.sample, o.fast ? "iterations = 500\n" : "",
+        o.fast ? "epochs = 50\n" : "");
+    write_text_file(out / "study.toml", study);
+    const StudySpec spec = read_study(out / "study.toml");
+    StudyRunOptions ro;
+    ro.threads = o.threads;
+    const StudyRunSummary r = run_study(spec, ro);
+    fmt::print("demo: {} review sentences through {}; {} panels ({} reused) in {:.1f} s\n", r.rows,
+               real ? r.model : "a RANDOM-weight GPT-2 (no real weights found)", r.panels,
+               r.panels_reused, r.seconds);
     fmt::print(
-        "(the seed notebook's grid: raw and scaled features; PCA-2, KMeans with {} and 2 "
-        "clusters; results under {})\n\n",
-        labels.n_classes(), out.string());
-
-    nlohmann::ordered_json summary;
-    summary["dataset"] = {{"name", "Fashion-MNIST"},
-                          {"split", o.split},
-                          {"rows", x.rows()},
-                          {"cols", x.cols()},
-                          {"classes", labels.classes}};
-    std::string overview =
-        fmt::format("{:<8}{:>12}{:>12}{:>12}{:>19}{:>10}{:>10}\n", "", "PCA-2 10-NN", "silhouette",
-                    "trust", "KMeans-10 matched", "NMI", "seconds");
-    for (bool scaled : {false, true}) {
-        Timer t;
-        const std::string tag = scaled ? "scaled" : "raw";
-        const fs::path dir = out / tag;
-        Matrix features = x;
-        if (scaled) StandardScaler::fit(features, o.threads).transform_inplace(features, o.threads);
-
-        PcaOptions p;
-        p.components = 2;
-        p.seed = o.seed;
-        p.threads = o.threads;
-        PcaModel pca;
-        Matrix coords = pca_fit_transform(features, p, &pca);
-        write_npy(dir / "pca2.npy", coords);
-        EmbeddingOptions e;
-        e.seed = o.seed;
-        e.threads = o.threads;
-        e.silhouette_samples = 0;  // 10,000 rows in 2-D: exact is cheap
-        e.knn_in_features = true;
-        EmbeddingSummary emb = summarize_embedding(coords, labels, features, e);
-
-        KMeansOptions k;
-        k.clusters = labels.n_classes();
-        k.seed = o.seed;
-        k.threads = o.threads;
-        KMeansResult km = kmeans_fit(features, k);
-        ClusterSummary cs = summarize_clusters(labels, km.labels, k.clusters);
-        save_text((dir / "kmeans10.csv").string(), format_csv(cs));
-
-        KMeansOptions k2 = k;
-        k2.clusters = 2;
-        KMeansResult km2 = kmeans_fit(features, k2);
-        write_npy(dir / "kmeans2_distances.npy",
-                  kmeans_transform(km2.centers, features, o.threads));
-        ClusterSummary cs2 = summarize_clusters(labels, km2.labels, 2);
-
-        fmt::print("== {} features: PCA-2 (explained variance {:.3f} + {:.3f})\n", tag,
-                   pca.explained_variance_ratio[0], pca.explained_variance_ratio[1]);
-        fmt::print("{}\n", format_text(emb));
-        fmt::print("== {} features: KMeans k={} (inertia {:.6g}), purity per cluster\n{}\n", tag,
-                   k.clusters, km.inertia, format_text(cs));
-        double secs = t.seconds();
-        overview += fmt::format("{:<8}{:>12.4f}{:>12.4f}{:>12.4f}{:>19.4f}{:>10.4f}{:>10.2f}\n",
-                                tag, emb.knn.mean, emb.silhouette.value, emb.trustworthiness->value,
-                                cs.matched_accuracy, cs.nmi, secs);
-        auto& s = summary[tag];
-        s["pca2"] = to_json(emb);
-        s["pca2"]["explained_variance_ratio"] = pca.explained_variance_ratio;
-        s["kmeans10"] = to_json(cs);
-        s["kmeans10"]["inertia"] = km.inertia;
-        s["kmeans2"] = to_json(cs2);
-        s["seconds"] = secs;
-    }
-    fmt::print("== summary ({} rows; k-NN accuracy is 5-fold cross-validated)\n{}", x.rows(),
-               overview);
-    summary["seconds"] = total.seconds();
-    save_text((out / "summary.json").string(), summary.dump(2) + "\n");
-    fmt::print(
-        "\nwrote {}/summary.json, labels.txt and raw|scaled/{{pca2.npy, "
-        "kmeans2_distances.npy, kmeans10.csv}} in {:.1f}s\n",
-        out.string(), total.seconds());
+        "demo: report {}\ndemo: figures {}\ndemo: study file {} (edit and `promptlens run` it)\n",
+        r.report.string(), (out / "figures").string(), (out / "study.toml").string());
 }
 
 }  // namespace
@@ -151,16 +167,22 @@ void setup_demo(CLI::App& app) {
     auto o = std::make_shared<DemoOptions>();
     auto* sub = app.add_subcommand(
         "demo",
-        "Run the seed notebook's analysis grid (raw/scaled x PCA/KMeans, purity tables, "
-        "separation metrics) on Fashion-MNIST");
+        "The seed's study on real review sentences (npm sentiment's IMDB/Amazon/Yelp fixtures): "
+        "GPT-2 from the HuggingFace cache, or a random-weight GPT-2 when there is none; writes "
+        "OUT/report.html, OUT/figures/ and the study file it ran");
     sub->add_option("--out", o->out, "Output directory")->capture_default_str();
-    sub->add_option("--data", o->data, "Folder with the Fashion-MNIST IDX files (.gz)")
+    sub->add_option("--data", o->data,
+                    "sentiment's test/fixtures folder, or any labelled dataset with a 'label' "
+                    "column/field (good/bad)")
         ->capture_default_str();
-    sub->add_option("--split", o->split, "t10k (10,000 rows) or train (60,000 rows)")
-        ->capture_default_str()
-        ->check(CLI::IsMember({"t10k", "train"}));
-    sub->add_option("--rows", o->rows, "Use only the first N rows (0 = all)")
+    sub->add_option("--model", o->model, "GPT-2 folder or hub name (looked up in the HF cache)")
         ->capture_default_str();
+    sub->add_option("--tokenizer", o->tokenizer,
+                    "GPT-2 tokenizer files for the random-weight fallback")
+        ->capture_default_str();
+    sub->add_option("--sample", o->sample, "Use a seeded stratified sample of N rows (0 = all)")
+        ->capture_default_str();
+    sub->add_flag("--fast", o->fast, "Fewer t-SNE iterations and UMAP epochs (tests)");
     add_seed_option(sub, o->seed);
     add_threads_option(sub, o->threads);
     sub->callback([o] { run_demo(*o); });

@@ -27,17 +27,7 @@ expect_contains "$WORK/stdout" "trustworthiness"
 expect_contains "$WORK/stdout" "in the original space"
 expect_contains "$WORK/m.json" '"silhouette"'
 
-# The demo on the first 1,000 Fashion-MNIST rows (the set-up installs dataset-fashion-mnist):
-# every file is written, and a different thread count changes no byte.
-expect_ok demo --out "$WORK/demo1" --rows 1000 --threads 1
-expect_contains "$WORK/stdout" "== summary (1000 rows"
-expect_contains "$WORK/demo1/summary.json" '"matched_accuracy"'
-expect_ok demo --out "$WORK/demo2" --rows 1000 --threads 2
-for f in labels.txt raw/pca2.npy raw/kmeans10.csv scaled/pca2.npy scaled/kmeans2_distances.npy scaled/kmeans10.csv; do
-  cmp -s "$WORK/demo1/$f" "$WORK/demo2/$f" && PASSED=$((PASSED + 1)) || fail_test "demo $f differs between 1 and 2 threads"
-done
-
-for cmd in reduce cluster metrics demo; do
+for cmd in reduce cluster metrics demo plot run; do
   expect_ok "$cmd" --help
   expect_contains "$WORK/stdout" "--threads"
 done
