@@ -147,12 +147,13 @@ ExtractJobResult run_extract_job(const ExtractJob& job, const std::string& out_d
             for (const auto& t : job.logits_tokens) {
                 o.logit_tokens.push_back(resolve_token(tok, t, "logits token"));
             }
-        } else {
-            require(!o.label_tokens.empty(),
-                    "extract: logits asked for but not which: give logits tokens (e.g. good,bad), "
-                    "full logits, or label tokens");
+        } else if (!o.label_tokens.empty()) {
             o.logits = LogitsRequest::selected;
             for (const auto& lt : o.label_tokens) o.logit_tokens.push_back(lt.token);
+        } else {
+            require(job.logits_optional,
+                    "extract: logits asked for but not which: give logits tokens (e.g. "
+                    "--logits-tokens good,bad), full logits (--logits-full), or label tokens");
         }
     }
 
@@ -162,7 +163,7 @@ ExtractJobResult run_extract_job(const ExtractJob& job, const std::string& out_d
     for (size_t i = 0; i < rows.full_lengths.size(); ++i) {
         out.truncated += rows.full_lengths[i] > rows.tokens.length(i);
     }
-    Gpt2CpuBackend backend(w, Gpt2CpuOptions{job.threads});
+    Gpt2CpuBackend backend(w, Gpt2CpuOptions{job.threads, job.precision});
     in.backend = &backend;
     in.config = w.config;
     in.dataset = &ds;

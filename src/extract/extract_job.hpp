@@ -12,6 +12,7 @@
 #include "data/text_dataset.hpp"
 #include "extract/extractor.hpp"
 #include "extract/load_dataset.hpp"
+#include "model/gpt2_cpu_gemm.hpp"
 
 namespace promptlens {
 
@@ -30,8 +31,11 @@ struct ExtractJob {
     bool hidden = true, logits = true;
     bool logits_full = false;                // full vocabulary
     std::vector<std::string> logits_tokens;  // or these columns; neither: the label tokens
+    // With neither and no label tokens: skip the logits (true) or refuse (false).
+    bool logits_optional = false;
     size_t max_length = 1000;
     int threads = 1;
+    Precision precision = Precision::fp32;
     ExtractOptions options;  // positions, batch size, chunking, checkpoints, overwrite; the
                              // output and token fields are filled from the fields above
 };

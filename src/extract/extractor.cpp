@@ -102,7 +102,7 @@ std::string identity_of(const ExtractInputs& in, const ExtractOptions& o,
                         std::span<const size_t> starts,
                         const std::vector<std::vector<size_t>>& chunks) {
     ContentHash h;
-    h.text("promptlens extract v1").text(in.model_hash);
+    h.text("promptlens extract v1").text(in.model_hash).text(in.backend->name());  // cpu-fp32/bf16
     const auto& t = in.rows->tokens;
     h.span(std::span<const int32_t>(t.ids)).span(std::span<const size_t>(t.offsets));
     h.span(std::span<const size_t>(in.rows->full_lengths));
