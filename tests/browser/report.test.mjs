@@ -2,6 +2,7 @@
 // npm playwright-core; no browser download). Run by tests/browser/run.sh, which writes the reports:
 //   SMALL_REPORT  digits: 2 PCA panels, KMeans clusters, label-token flags, texts, neighbours
 //   BIG_REPORT    16 panels x 25,000 synthetic points (the performance smoke check)
+//   DEMO_REPORT   the report `promptlens demo` writes (its screenshot is the demo's artifact)
 //   ARTIFACT_DIR  where screenshots and the exported files are kept
 // Pixel positions are computed here from the embedded data (decoded with Node's Buffer, not with
 // report.js) and the panel's canvas rectangle: x = left + pad + q/steps * (width - 2 pad).
@@ -14,6 +15,7 @@ import { chromium } from 'playwright-core';
 
 const SMALL = process.env.SMALL_REPORT;
 const BIG = process.env.BIG_REPORT;
+const DEMO = process.env.DEMO_REPORT;
 const ART = process.env.ARTIFACT_DIR || '.';
 // Measured on the shared 2-vCPU machine at load 15: 16 x 25k ready in 0.9 s (script 0.5 s); a hover
 // takes ~2 ms of work in the page (hit test, 16 overlays redrawn, tooltip filled) and 70 ms median,
@@ -303,3 +305,18 @@ function parseCsv(text) {  // RFC 4180: quoted fields may hold commas, quotes ("
   if (field !== '' || row.length) { row.push(field); rows.push(row); }
   return rows;
 }
+
+test('the demo report: every panel, the random-weights banner, a hover shows a review sentence', { skip: !DEMO }, async () => {
+  const D = loadData(DEMO);
+  assert.equal(D.panels.length, 32, 'prompts x outputs x scalings x methods');
+  const { context, page, log, url } = await open(DEMO);
+  assert.match(await page.locator('#warning').textContent(), /random weights/);
+  const px = await pixels(page, D, 0);
+  const row = isolatedRow(px, Array.from({ length: D.n }, (_, i) => i));
+  await page.mouse.move(px.xs[row], px.ys[row]);
+  await page.waitForFunction(() => !document.getElementById('tooltip').hidden);
+  assert.ok((await tooltipText(page)).includes(D.texts[row].trim().slice(0, 40)));
+  await page.screenshot({ path: path.join(ART, 'demo-report.png'), fullPage: true });
+  assertQuiet(log, url);
+  await context.close();
+});

@@ -3,7 +3,8 @@
 # report.test.mjs (node's test runner) in headless Debian chromium through npm playwright-core.
 #   1. digits (1,797 rows, tests/data/digits): PCA and scaled PCA panels, KMeans clusters,
 #      label-token flags, texts holding markup, 5 nearest neighbours in the 64-d features;
-#   2. 16 panels x 25,000 synthetic points (the performance smoke check).
+#   2. 16 panels x 25,000 synthetic points (the performance smoke check);
+#   3. the demo's report (`promptlens demo` on 120 review sentences, random-weight GPT-2).
 # Screenshots, exported files and report-perf.txt go to ARTIFACT_DIR (default: a temp folder).
 # Needs: /usr/bin/chromium (apt chromium), node, and `npm ci` at the repository root.
 set -euo pipefail
@@ -68,6 +69,10 @@ end=$(date +%s%N)
 echo "wrote big.html: $(stat -c %s "$WORK/big.html") bytes in $(((end - start) / 1000000)) ms" \
   "(load $(cut -d' ' -f1-3 /proc/loadavg))"
 
+# ---- 3. the demo's report ----------------------------------------------------------------------
+"$PROMPTLENS" --quiet demo --out "$WORK/demo" --data "$TEST_DATA/datasets/sentiment-120.jsonl" \
+  --model "$WORK/no-such-model" --tokenizer "$TEST_DATA/gpt2" --fast >/dev/null 2>&1
+
 cd "$ROOT"
-SMALL_REPORT=$WORK/small.html BIG_REPORT=$WORK/big.html ARTIFACT_DIR=$ART CHROMIUM=$CHROMIUM \
+DEMO_REPORT=$WORK/demo/report.html SMALL_REPORT=$WORK/small.html BIG_REPORT=$WORK/big.html ARTIFACT_DIR=$ART CHROMIUM=$CHROMIUM \
   node --test --test-reporter=spec tests/browser/report.test.mjs
