@@ -220,8 +220,12 @@ TEST(Gpt2Cpu, PackedBatchGivesEachRowsFeaturesAsAlone) {
     }
     report("packed vs alone: last hidden", err_h);
     report("packed vs alone: logits", err_l);
-    EXPECT_LE(err_h, 1e-6);
-    EXPECT_LE(err_l, 1e-6);
+    // fp32 rides on OpenBLAS sgemm, which picks its kernel by shape (a small-matrix path for few
+    // rows on some CPUs), so the summation order — only the last bits — can change with how many
+    // rows share a GEMM. Measured 3.2e-6 / 6.9e-6 on an AVX-512 EPYC; the bound is the one the
+    // reference comparison uses. Thread count never changes a bit (next test).
+    EXPECT_LE(err_h, kRefHiddenAtol);
+    EXPECT_LE(err_l, kRefLogitAtol);
 }
 
 TEST(Gpt2Cpu, IdenticalBytesForThreads123) {
@@ -310,7 +314,7 @@ TEST(Gpt2Cpu, LengthSortedChunksGiveRowsBackInDatasetOrder) {
     }
     EXPECT_EQ(seen, rows.size());
     EXPECT_TRUE(test::all_close(to_double(scattered.values()),
-                                to_double(whole.last_hidden.values()), 1e-6, 0));
+                                to_double(whole.last_hidden.values()), kRefHiddenAtol, 0));
 }
 
 TEST(Gpt2Cpu, BadInputsAreClearErrors) {
