@@ -68,16 +68,19 @@ void setup_reduce(CLI::App& app) {
     auto o = std::make_shared<ReduceOptions>();
     auto* sub = app.add_subcommand(
         "reduce",
-        "Reduce features to a few dimensions: PCA coordinates, or KMeans distances to "
-        "each centre (as the seed notebook's KMeans(n_clusters=2).fit_transform)");
+        "Reduce features to a few dimensions: PCA, t-SNE (Barnes-Hut or FFT, scikit-learn "
+        "semantics) or UMAP (umap-learn semantics, optionally supervised) coordinates, or KMeans "
+        "distances to each centre (as the seed notebook's KMeans(n_clusters=2).fit_transform)");
     sub->add_option("--method", o->method, "pca, kmeans, tsne or umap")
         ->capture_default_str()
         ->check(CLI::IsMember({"pca", "kmeans", "tsne", "umap"}));
     sub->add_option("--features", o->features, "N x d features (.npy, .csv or .tsv)")->required();
-    sub->add_option("--out", o->out, "Output .npy: N x components (pca) or N x clusters (kmeans)")
+    sub->add_option(
+           "--out", o->out,
+           "Output .npy (float32): N x components (pca, tsne, umap) or N x clusters (kmeans)")
         ->required();
     sub->add_flag("--scale", o->scale, "StandardScaler first (zero mean, unit variance columns)");
-    sub->add_option("--components", o->components, "PCA: number of components")
+    sub->add_option("--components", o->components, "Output dimensions (PCA, t-SNE, UMAP)")
         ->capture_default_str()
         ->check(CLI::PositiveNumber);
     sub->add_option("--solver", o->solver,

@@ -9,8 +9,9 @@
 
 int main(int argc, char** argv) try {
     CLI::App app{
-        "promptlens: find the classes a prompted language model separates, with "
-        "PCA, KMeans and separation metrics"};
+        "promptlens: how a language model, steered by a prompt, separates labelled texts: GPT-2 "
+        "features (extract), PCA / t-SNE / UMAP / KMeans (reduce, cluster), separation metrics, "
+        "figures, an interactive report, and whole studies (run)"};
     app.set_version_flag("--version", std::string("promptlens ") + PROMPTLENS_VERSION);
     app.require_subcommand(1);
     app.fallthrough();  // global flags such as --quiet may also follow the subcommand
