@@ -14,6 +14,7 @@
 #include "apps/common.hpp"
 #include "core/error.hpp"
 #include "extract/extract_job.hpp"
+#include "hub/hub_download.hpp"
 #include "model/gpt2_cpu_gemm.hpp"
 #include "model/hub_cache.hpp"
 #include "text/utf8.hpp"
@@ -28,7 +29,7 @@ struct ExtractFlags {
     bool no_labels = false;
     std::vector<std::string> prompts, text_prompts;
     std::string outputs, logits_tokens, label_tokens, positions = "exact";
-    bool logits_full = false, overwrite = false;
+    bool logits_full = false, overwrite = false, download = false;
     size_t max_length = 1000, batch_size = 32, chunk_tokens = 4096;
     double checkpoint_seconds = 2.0;
     std::string precision = "fp32";
@@ -54,9 +55,19 @@ std::vector<std::string> split_list(const std::string& s) {
     return out;
 }
 
+// A folder, the cached snapshot of a hub name, or (with --download) a fresh download of it.
+std::filesystem::path model_dir(const std::string& model, bool download) {
+    try {
+        return resolve_model_dir(model);
+    } catch (const Error&) {
+        if (!download) throw;
+    }
+    return download_model(model).snapshot;
+}
+
 ExtractJob job_of(const ExtractFlags& f) {
     ExtractJob job;
-    job.model = resolve_model_dir(f.model).string();
+    job.model = model_dir(f.model, f.download).string();
     job.tokenizer = f.tokenizer;
     job.data = f.data;
     job.dataset.format = f.format;
@@ -135,6 +146,9 @@ void setup_extract(CLI::App& app) {
                     "GPT-2 model folder (config.json + model.safetensors or pytorch_model.bin), "
                     "or a hub name (gpt2, distilgpt2, ...) in the HuggingFace cache")
         ->required();
+    sub->add_flag("--download", f->download,
+                  "When --model is a hub name that is not in the HuggingFace cache, download it "
+                  "there first (as `promptlens download`: $HF_ENDPOINT, $HF_HOME, $HF_TOKEN)");
     sub->add_option("--tokenizer", f->tokenizer,
                     "Folder with vocab.json + merges.txt or tokenizer.json (default: --model)");
     sub->add_option("--data", f->data,

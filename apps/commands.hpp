@@ -15,5 +15,6 @@ void setup_extract(CLI::App& app);
 void setup_plot(CLI::App& app);
 void setup_run(CLI::App& app);
 void setup_report(CLI::App& app);
+void setup_download(CLI::App& app);
 
 }  // namespace promptlens::cli

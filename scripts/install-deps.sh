@@ -23,6 +23,7 @@ build_pkgs=(
   libfftw3-dev                          # t-SNE: FFT-accelerated interpolation of the gradient
   libcairo2-dev fonts-dejavu-core       # figures (PNG, SVG, PDF) and their font
   libtomlplusplus-dev                   # study files (TOML)
+  libcurl4-openssl-dev libssl-dev       # promptlens download: HTTP/S, SHA-256 checks
 )
 # Tests: the HTML report is tested in a real headless browser (Debian's chromium, driven by npm's
 # playwright-core, which downloads no browser).

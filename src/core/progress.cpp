@@ -17,6 +17,9 @@ std::atomic<bool> g_quiet{false};
 void set_progress_quiet(bool quiet) {
     g_quiet = quiet;
 }
+bool progress_quiet() {
+    return g_quiet;
+}
 bool progress_enabled() {
     return !g_quiet && ::isatty(STDERR_FILENO) == 1;
 }

@@ -16,7 +16,8 @@ using ProgressCallback = std::function<void(size_t done, size_t total)>;
 
 // Global switch set by `--quiet`.
 void set_progress_quiet(bool quiet);
-bool progress_enabled();
+bool progress_quiet();    // --quiet was given
+bool progress_enabled();  // not quiet, and stderr is a terminal
 
 class Progress {
   public:

@@ -17,8 +17,9 @@ std::string env_or_empty(const char* name) {
     return v ? std::string(v) : std::string();
 }
 
-// "openai-community/gpt2" → "models--openai-community--gpt2" (huggingface_hub's repo_folder_name).
-std::string repo_folder(const std::string& name) {
+}  // namespace
+
+std::string hub_repo_folder(const std::string& name) {
     std::string out = "models--";
     for (char c : name) {
         if (c == '/')
@@ -28,8 +29,6 @@ std::string repo_folder(const std::string& name) {
     }
     return out;
 }
-
-}  // namespace
 
 HubCacheEnv HubCacheEnv::from_environment() {
     return {env_or_empty("HF_HUB_CACHE"), env_or_empty("HUGGINGFACE_HUB_CACHE"),
@@ -55,15 +54,14 @@ fs::path resolve_model_dir(const std::string& name_or_path, const HubCacheEnv& e
     if (fs::is_directory(name_or_path, ec)) return name_or_path;
 
     const HubCacheDir cache = hub_cache_dir(env);
-    const fs::path repo = cache.dir / repo_folder(name_or_path);
+    const fs::path repo = cache.dir / hub_repo_folder(name_or_path);
     const auto advice = [&] {
         return fmt::format(
             "model '{}' is not a local folder and is not in the HuggingFace cache: looked for "
             "{} (cache from {}). Either pass a folder holding config.json + model.safetensors "
-            "(+ vocab.json, merges.txt), or download it once where the cache is, e.g. "
-            "`huggingface-cli download {}` (or transformers' from_pretrained) with the same "
-            "HF_HOME",
-            name_or_path, (repo / "snapshots").string(), cache.source, name_or_path);
+            "(+ vocab.json, merges.txt), or download it into this cache: `promptlens download {}` "
+            "(or --download on extract; `huggingface-cli download {}` fills the same cache)",
+            name_or_path, (repo / "snapshots").string(), cache.source, name_or_path, name_or_path);
     };
     if (!fs::is_directory(repo / "snapshots", ec)) fail("{}", advice());
 

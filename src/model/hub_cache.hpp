@@ -3,8 +3,8 @@
 // <cache>/models--<org>--<name>/refs/main → snapshots/<commit>/. The cache folder is the first of
 // $HF_HUB_CACHE, $HUGGINGFACE_HUB_CACHE (older name), $HF_HOME/hub,
 // $XDG_CACHE_HOME/huggingface/hub,
-// ~/.cache/huggingface/hub. Nothing is downloaded: when the model is absent, one Error says where
-// it looked and what to do.
+// ~/.cache/huggingface/hub. Nothing is downloaded here (hub/hub_download.hpp does that): when the
+// model is absent, one Error says where it looked and what to do.
 #pragma once
 
 #include <filesystem>
@@ -29,6 +29,9 @@ struct HubCacheDir {
     std::string source;
 };
 HubCacheDir hub_cache_dir(const HubCacheEnv& env);
+
+// "openai-community/gpt2" → "models--openai-community--gpt2" (huggingface_hub's repo_folder_name).
+std::string hub_repo_folder(const std::string& repo);
 
 // `name_or_path` if it is an existing folder; else the cached snapshot of hub repo `name_or_path`
 // at refs/main (with no refs/main, a cache holding exactly one snapshot uses it). Throws Error

@@ -80,7 +80,7 @@ TEST(HubCache, MissingModelSaysWhereItLooked) {
                   std::string::npos)
             << m;
         EXPECT_NE(m.find("HF_HOME="), std::string::npos) << m;
-        EXPECT_NE(m.find("huggingface-cli download gpt2"), std::string::npos) << m;
+        EXPECT_NE(m.find("promptlens download gpt2"), std::string::npos) << m;
     }
     // refs/main naming a snapshot that is not there.
     fs::create_directories(tmp / "hf" / "hub" / "models--gpt2" / "snapshots");
