@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
-#include <cstdlib>
 #include <memory>
 #include <set>
 
@@ -21,11 +20,6 @@ namespace promptlens {
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string env_or(const char* name, const std::string& fallback) {
-    const char* v = std::getenv(name);
-    return v && *v ? std::string(v) : fallback;
-}
 
 bool is_hex(const std::string& s, size_t n) {
     if (s.size() != n) return false;
@@ -77,7 +71,7 @@ std::vector<std::string> files_to_fetch(const std::set<std::string>& have,
 }
 
 struct Remote {
-    std::string etag, commit;
+    std::string etag;
     uint64_t size = 0;
     bool lfs = false;
 };
@@ -171,10 +165,11 @@ void link_into_snapshot(const fs::path& repo_dir, const std::string& commit,
 
 HubDownloadResult download_model(const std::string& repo, const HubDownloadOptions& o) {
     check_repo_name(repo);
-    std::string endpoint =
-        o.endpoint.empty() ? env_or("HF_ENDPOINT", "https://huggingface.co") : o.endpoint;
+    std::string endpoint = !o.endpoint.empty()          ? o.endpoint
+                           : !o.env.hf_endpoint.empty() ? o.env.hf_endpoint
+                                                        : std::string("https://huggingface.co");
     while (!endpoint.empty() && endpoint.back() == '/') endpoint.pop_back();
-    HttpClient http({.bearer_token = o.token.empty() ? env_or("HF_TOKEN", "") : o.token});
+    HttpClient http({.bearer_token = o.token.empty() ? o.env.hf_token : o.token});
 
     // The revision's commit and file list.
     const std::string api = fmt::format("{}/api/models/{}/revision/{}", endpoint, repo, o.revision);

@@ -28,9 +28,9 @@
 namespace promptlens {
 
 struct HubDownloadOptions {
-    std::string endpoint = {};  // "" = $HF_ENDPOINT, else https://huggingface.co
+    std::string endpoint = {};  // "" = env.hf_endpoint ($HF_ENDPOINT), else https://huggingface.co
     std::string revision = "main";
-    std::string token = {};  // "" = $HF_TOKEN (sent to the endpoint only)
+    std::string token = {};  // "" = env.hf_token ($HF_TOKEN; sent to the endpoint only)
     HubCacheEnv env = HubCacheEnv::from_environment();
     int retries = 3;     // per file, after a broken connection
     bool quiet = false;  // no per-file lines on stderr

@@ -32,7 +32,9 @@ std::string hub_repo_folder(const std::string& name) {
 
 HubCacheEnv HubCacheEnv::from_environment() {
     return {env_or_empty("HF_HUB_CACHE"), env_or_empty("HUGGINGFACE_HUB_CACHE"),
-            env_or_empty("HF_HOME"), env_or_empty("XDG_CACHE_HOME"), env_or_empty("HOME")};
+            env_or_empty("HF_HOME"),      env_or_empty("XDG_CACHE_HOME"),
+            env_or_empty("HOME"),         env_or_empty("HF_ENDPOINT"),
+            env_or_empty("HF_TOKEN")};
 }
 
 HubCacheDir hub_cache_dir(const HubCacheEnv& env) {

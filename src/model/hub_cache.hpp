@@ -12,13 +12,16 @@
 
 namespace promptlens {
 
-// The environment variables the lookup reads (empty = unset), so tests can pass their own.
+// The HuggingFace environment variables the lookup and downloads read (empty = unset), so tests can
+// pass their own.
 struct HubCacheEnv {
     std::string hf_hub_cache = {};           // $HF_HUB_CACHE
     std::string huggingface_hub_cache = {};  // $HUGGINGFACE_HUB_CACHE
     std::string hf_home = {};                // $HF_HOME
     std::string xdg_cache_home = {};         // $XDG_CACHE_HOME
     std::string home = {};                   // $HOME
+    std::string hf_endpoint = {};            // $HF_ENDPOINT (downloads only)
+    std::string hf_token = {};               // $HF_TOKEN (downloads only)
 
     static HubCacheEnv from_environment();
 };
