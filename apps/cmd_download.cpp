@@ -29,7 +29,7 @@ void setup_download(CLI::App& app) {
                     "Hub URL (default: $HF_ENDPOINT, else https://huggingface.co)");
     sub->add_option("--retries", f->retries, "Retries per file after a broken connection")
         ->capture_default_str()
-        ->check(CLI::NonNegativeNumber);
+        ->check(CLI::Range(0, 100));
     sub->callback([f] {
         HubDownloadOptions o;
         o.revision = f->revision;
