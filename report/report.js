@@ -307,11 +307,14 @@
     }
     tooltip.replaceChildren(...nodes);
     tooltip.hidden = false;
-    const r = tooltip.getBoundingClientRect();
-    let x = clientX + 16, y = clientY + 16;
-    if (x + r.width > window.innerWidth - 4) x = Math.max(4, clientX - 16 - r.width);
-    if (y + r.height > window.innerHeight - 4) y = Math.max(4, clientY - 16 - r.height);
-    tooltip.style.left = x + 'px'; tooltip.style.top = y + 'px';
+    // Anchored in the quadrant away from the pointer; the CSS caps the box at half the window, so it
+    // always fits without being measured (measuring would force a layout of the page on each hover).
+    const W = window.innerWidth, H = window.innerHeight, right = clientX > W / 2, below = clientY < H / 2;
+    const st = tooltip.style;
+    st.left = right ? '' : clientX + 16 + 'px';
+    st.right = right ? W - clientX + 16 + 'px' : '';
+    st.top = below ? clientY + 16 + 'px' : '';
+    st.bottom = below ? '' : H - clientY + 16 + 'px';
   }
   function hideTooltip() { tooltip.hidden = true; }
 

@@ -17,10 +17,12 @@ const SMALL = process.env.SMALL_REPORT;
 const BIG = process.env.BIG_REPORT;
 const DEMO = process.env.DEMO_REPORT;
 const ART = process.env.ARTIFACT_DIR || '.';
-// Measured on the shared 2-vCPU machine at load 15: 16 x 25k ready in 0.9 s (script 0.5 s); a hover
-// takes ~2 ms of work in the page (hit test, 16 overlays redrawn, tooltip filled) and 70 ms median,
-// 250 ms max seen from node (CDP round trips and polling included). The bounds leave room for a
-// busier machine; the bound on the work is the one that says whether hovering is smooth.
+// Measured on the shared 2-vCPU machine, idle: 16 x 25k ready in 1.1 s (script 0.4 s); a hover takes
+// 1-12 ms of work in the page (hit test, 16 overlays redrawn, tooltip filled; the first draw on each
+// overlay costs most) and 35 ms median, 160 ms max seen from node (CDP round trips and polling
+// included). CI runs this beside other tests on 2 vCPUs sharing one FPU, about 3x slower: a CI run
+// saw 54 ms of work when the tooltip was still measured (a forced page layout of up to 16 ms idle);
+// it is now placed without measuring. The bound on the work says whether hovering is smooth.
 const BIG_LOAD_BOUND_MS = 10000;
 const HOVER_WALL_BOUND_MS = 1500;
 const HOVER_WORK_BOUND_MS = 50;
