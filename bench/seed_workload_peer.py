@@ -45,12 +45,7 @@ def text_pass_with_lm_head(m, ids, mask):
 def prompt_pass(m, past, prompt, start, mask, use_lm_head):
     """model.transformer(inputs_embeds=prompt, past_key_values=past).last_hidden_state, then lm_head
     over every prompt position when asked; returns the last position's row for each text."""
-    B, P = mask.shape[0], prompt.shape[0]
-    y = (prompt.to(m.dtype) + m.w["wpe.weight"][start:start + P])[None].expand(B, P, m.C)
-    valid = torch.cat([mask, torch.ones(B, P, dtype=torch.bool)], 1)
-    for l in range(m.L):
-        y, _ = m.block(y, l, past[l], valid)
-    y = m.ln(y, "ln_f")
+    y = m.ln(m.prompt_states(past, prompt, start, mask), "ln_f")
     if use_lm_head:
         y = y @ m.w["wte.weight"].T
     return y[:, -1]

@@ -79,14 +79,19 @@ class Gpt2:
             past.append(kv)
         return past, x
 
-    def prompt_pass(self, past, prompt, start, mask=None):
-        """prompt [P,C]; start: first prompt position → (last hidden [B,C], logits of LABEL_IDS)."""
+    def prompt_states(self, past, prompt, start, mask=None):
+        """prompt [P,C]; start: first prompt position → every prompt position's last block output
+        [B,P,C] (before ln_f)."""
         B, P = past[0][0].shape[0], prompt.shape[0]
         y = (prompt.to(self.dtype) + self.w["wpe.weight"][start:start + P])[None].expand(B, P, self.C)
         valid = None if mask is None else torch.cat([mask, torch.ones(B, P, dtype=torch.bool)], 1)
         for l in range(self.L):
             y, _ = self.block(y, l, past[l], valid)
-        last = self.ln(y[:, -1], "ln_f")
+        return y
+
+    def prompt_pass(self, past, prompt, start, mask=None):
+        """prompt [P,C]; start: first prompt position → (last hidden [B,C], logits of LABEL_IDS)."""
+        last = self.ln(self.prompt_states(past, prompt, start, mask)[:, -1], "ln_f")
         return last, last @ self.w["wte.weight"][LABEL_IDS].T
 
 
