@@ -24,6 +24,8 @@ def main():
     ap.add_argument("--sigma", type=float, default=0.75, help="log-normal sigma (0.75: p90 ≈ 600)")
     ap.add_argument("--seed", type=int, default=0)
     a = ap.parse_args()
+    if a.texts < 2:
+        ap.error(f"--texts {a.texts}: need at least 2 (one pos, one neg)")
     rng = np.random.default_rng(a.seed)
     sentences = [json.loads(line) for line in open(SENTENCES, encoding="utf-8")]
     sentences = [(s["text"].strip(), len(s["ids"])) for s in sentences if s["text"].strip()]
