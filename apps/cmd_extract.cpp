@@ -12,24 +12,21 @@
 
 #include "apps/commands.hpp"
 #include "apps/common.hpp"
+#include "apps/text_inputs.hpp"
 #include "core/error.hpp"
 #include "extract/extract_job.hpp"
-#include "hub/hub_download.hpp"
 #include "model/gpt2_cpu_gemm.hpp"
-#include "model/hub_cache.hpp"
-#include "text/utf8.hpp"
 
 namespace promptlens::cli {
 namespace {
 
 struct ExtractFlags {
-    std::string model, tokenizer, data, out;
-    std::string format = "auto", subdir, label_folders, text_column = "text",
-                label_column = "label", labels_file, invalid_utf8 = "error";
-    bool no_labels = false;
+    ModelFlags model;
+    DatasetFlags dataset;
+    std::string data, out;
     std::vector<std::string> prompts, text_prompts;
     std::string outputs, logits_tokens, label_tokens, positions = "exact";
-    bool logits_full = false, overwrite = false, download = false;
+    bool logits_full = false, overwrite = false;
     size_t max_length = 1000, batch_size = 32, chunk_tokens = 4096;
     double checkpoint_seconds = 2.0;
     std::string precision = "fp32";
@@ -55,30 +52,12 @@ std::vector<std::string> split_list(const std::string& s) {
     return out;
 }
 
-// A folder, the cached snapshot of a hub name, or (with --download) a fresh download of it.
-std::filesystem::path model_dir(const std::string& model, bool download) {
-    try {
-        return resolve_model_dir(model);
-    } catch (const Error&) {
-        if (!download) throw;
-    }
-    return download_model(model).snapshot;
-}
-
 ExtractJob job_of(const ExtractFlags& f) {
     ExtractJob job;
-    job.model = model_dir(f.model, f.download).string();
-    job.tokenizer = f.tokenizer;
+    job.model = model_folder(f.model.model, f.model.download).string();
+    job.tokenizer = f.model.tokenizer;
     job.data = f.data;
-    job.dataset.format = f.format;
-    job.dataset.text_column = f.text_column;
-    job.dataset.label_column = f.no_labels ? "" : f.label_column;
-    job.dataset.labels_file = f.labels_file;
-    job.dataset.subdir = f.subdir;
-    if (!f.label_folders.empty()) {
-        job.dataset.label_folders = parse_name_pairs(f.label_folders, "--label-folders");
-    }
-    job.dataset.invalid_utf8 = text::parse_invalid_utf8(f.invalid_utf8);
+    job.dataset = dataset_options(f.dataset);
     for (const auto& spec : f.prompts) job.prompt_files.push_back(split_name(spec, "--prompt"));
     for (const auto& spec : f.text_prompts) {
         job.text_prompts.push_back(split_name(spec, "--text-prompt"));
@@ -142,37 +121,12 @@ void setup_extract(CLI::App& app) {
     auto* sub = app.add_subcommand(
         "extract",
         "Run labelled texts through GPT-2 with prompts; write hidden states and logits (.npy)");
-    sub->add_option("--model", f->model,
-                    "GPT-2 model folder (config.json + model.safetensors or pytorch_model.bin), "
-                    "or a hub name (gpt2, distilgpt2, ...) in the HuggingFace cache")
-        ->required();
-    sub->add_flag("--download", f->download,
-                  "When --model is a hub name that is not in the HuggingFace cache, download it "
-                  "there first (as `promptlens download`: $HF_ENDPOINT, $HF_HOME, $HF_TOKEN)");
-    sub->add_option("--tokenizer", f->tokenizer,
-                    "Folder with vocab.json + merges.txt or tokenizer.json (default: --model)");
+    add_model_options(sub, f->model);
     sub->add_option("--data", f->data,
                     "Dataset: a folder of label sub-folders (IMDB pos/ neg/), a .tar.gz of one, "
                     ".csv, .tsv, .jsonl, .json (array of objects) or .txt (one text a line)")
         ->required();
-    sub->add_option("--format", f->format, "Dataset format when the name does not tell")
-        ->capture_default_str()
-        ->check(CLI::IsMember({"auto", "folders", "tar", "csv", "tsv", "jsonl", "json", "lines"}));
-    sub->add_option("--subdir", f->subdir,
-                    "Folder inside --data holding the label folders (e.g. aclImdb/test)");
-    sub->add_option("--label-folders", f->label_folders,
-                    "Label folders in order with their labels (default: pos=good,neg=bad when "
-                    "both exist, else every sub-folder, sorted)");
-    sub->add_option("--text-column", f->text_column, "CSV/TSV column or JSON field of the text")
-        ->capture_default_str();
-    sub->add_option("--label-column", f->label_column, "CSV/TSV column or JSON field of the label")
-        ->capture_default_str();
-    sub->add_flag("--no-labels", f->no_labels, "The dataset has no labels");
-    sub->add_option("--labels", f->labels_file, "Labels of a .txt dataset, one a line");
-    sub->add_option("--invalid-utf8", f->invalid_utf8,
-                    "Bytes that are not UTF-8: 'error' (names the row and offset) or 'replace'")
-        ->capture_default_str()
-        ->check(CLI::IsMember({"error", "replace"}));
+    add_dataset_options(sub, f->dataset, true);
     sub->add_option("--prompt", f->prompts,
                     "NAME=FILE: a trained soft prompt (.npy, .safetensors, .pt); repeatable");
     sub->add_option("--text-prompt", f->text_prompts,

@@ -16,5 +16,6 @@ void setup_plot(CLI::App& app);
 void setup_run(CLI::App& app);
 void setup_report(CLI::App& app);
 void setup_download(CLI::App& app);
+void setup_train_prompt(CLI::App& app);
 
 }  // namespace promptlens::cli

@@ -28,6 +28,7 @@ int main(int argc, char** argv) try {
     promptlens::cli::setup_run(app);
     promptlens::cli::setup_report(app);
     promptlens::cli::setup_download(app);
+    promptlens::cli::setup_train_prompt(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

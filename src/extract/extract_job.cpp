@@ -75,6 +75,30 @@ std::vector<size_t> stratified_sample(const TextDataset& ds, size_t n, uint64_t 
     return kept;
 }
 
+std::vector<LabelToken> resolve_label_tokens(
+    const text::Gpt2Tokenizer& tok, const TextDataset& ds,
+    const std::vector<std::pair<std::string, std::string>>& given) {
+    std::vector<LabelToken> out;
+    if (!given.empty()) {
+        for (const auto& [label, t] : given) {
+            out.push_back({label, resolve_token(tok, t, "label token of " + label)});
+        }
+        return out;
+    }
+    if (!ds.has_labels) return out;
+    std::set<std::string> classes;
+    for (const auto& r : ds.rows) classes.insert(r.label);
+    bool all = classes.size() >= 2;
+    for (const auto& c : classes) all = all && tok.token_id(c).has_value();
+    if (!all) return out;
+    // In the dataset's order of first appearance (the seed's good, bad).
+    std::set<std::string> seen;
+    for (const auto& r : ds.rows) {
+        if (seen.insert(r.label).second) out.push_back({r.label, {r.label, *tok.token_id(r.label)}});
+    }
+    return out;
+}
+
 ExtractJobResult run_extract_job(const ExtractJob& job, const std::string& out_dir) {
     require(!job.prompt_files.empty() || !job.text_prompts.empty(),
             "extract: give at least one --prompt NAME=FILE or --text-prompt NAME=TEXT");
@@ -113,29 +137,11 @@ ExtractJobResult run_extract_job(const ExtractJob& job, const std::string& out_d
     ExtractOptions o = job.options;
     o.label_tokens.clear();
     o.logit_tokens.clear();
-    // Label tokens: given, or by default each class whose name is a vocabulary token ("good").
-    if (!job.label_tokens.empty()) {
-        for (const auto& [label, t] : job.label_tokens) {
-            o.label_tokens.push_back({label, resolve_token(tok, t, "label token of " + label)});
-        }
-    } else if (ds.has_labels) {
-        std::set<std::string> classes;
-        for (const auto& r : ds.rows) classes.insert(r.label);
-        bool all = classes.size() >= 2;
-        for (const auto& c : classes) all = all && tok.token_id(c).has_value();
-        if (all) {
-            // In the dataset's order of first appearance (the seed's good, bad).
-            std::set<std::string> seen;
-            for (const auto& r : ds.rows) {
-                if (seen.insert(r.label).second) {
-                    o.label_tokens.push_back({r.label, {r.label, *tok.token_id(r.label)}});
-                }
-            }
-        } else {
-            std::fprintf(stderr,
-                         "extract: note: the labels are not all vocabulary tokens; give label "
-                         "tokens (--label-tokens LABEL=TOKEN,...) for label-token accuracy\n");
-        }
+    o.label_tokens = resolve_label_tokens(tok, ds, job.label_tokens);
+    if (o.label_tokens.empty() && ds.has_labels) {
+        std::fprintf(stderr,
+                     "extract: note: the labels are not all vocabulary tokens; give label "
+                     "tokens (--label-tokens LABEL=TOKEN,...) for label-token accuracy\n");
     }
     o.hidden = job.hidden;
     o.logits = LogitsRequest::none;

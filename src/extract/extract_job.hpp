@@ -57,6 +57,13 @@ struct ExtractJobResult {
 NamedToken resolve_token(const text::Gpt2Tokenizer& tok, const std::string& spec,
                          const std::string& what);
 
+// The label tokens of a dataset: the given LABEL=TOKEN pairs (tokens spelled as for
+// resolve_token), or by default each class whose name is a vocabulary token ("good"), in order
+// of first appearance; empty when the rows have no labels or some class is not a token.
+std::vector<LabelToken> resolve_label_tokens(
+    const text::Gpt2Tokenizer& tok, const TextDataset& ds,
+    const std::vector<std::pair<std::string, std::string>>& given);
+
 // Rows [kept] of a seeded stratified sample of `n` rows (each label keeps its share, largest
 // remainders first), in dataset order. n ≥ rows keeps every row.
 std::vector<size_t> stratified_sample(const TextDataset& ds, size_t n, uint64_t seed);
