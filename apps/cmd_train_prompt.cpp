@@ -24,7 +24,7 @@ struct TrainFlags {
     double margin = 0, temperature = 0.1;
     size_t prompt_length = 20, max_length = 1000, batch_size = 8, epochs = 5, warmup_steps = 0,
            knn_k = 10;
-    std::string optimizer = "adam", schedule = "constant";
+    std::string optimizer = "adam", schedule = "constant", grad_engine = "cpu";
     double learning_rate = 3e-2, weight_decay = -1, clip_norm = 1.0, checkpoint_seconds = 30;
     uint64_t seed = 0;
     bool overwrite = false;
@@ -72,6 +72,7 @@ train::TrainJob job_of(const TrainFlags& f) {
     t.seed = f.seed;
     t.threads = f.threads;
     t.knn_k = f.knn_k;
+    t.engine = f.grad_engine == "reference" ? train::GradEngine::reference : train::GradEngine::cpu;
     job.checkpoint_seconds = f.checkpoint_seconds;
     job.overwrite = f.overwrite;
     if (const char* a = std::getenv("PROMPTLENS_TEST_ABORT_AFTER_STEPS")) {
@@ -188,6 +189,11 @@ void setup_train_prompt(CLI::App& app) {
                     "each epoch); a killed run resumes from it")
         ->capture_default_str()
         ->check(CLI::NonNegativeNumber);
+    sub->add_option("--grad-engine", f->grad_engine,
+                    "cpu (batched fp32, fast) or reference (double precision, one text at a time: "
+                    "the yardstick, slow)")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"cpu", "reference"}));
     sub->add_flag("--overwrite", f->overwrite,
                   "Replace another training run's outputs in --out instead of refusing");
     add_seed_option(sub, f->seed);

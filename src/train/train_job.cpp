@@ -128,6 +128,7 @@ json options_json(const TrainJob& job, const TrainerOptions& o, const std::vecto
         {"epochs", o.epochs},
         {"seed", o.seed},
         {"knn_k", o.knn_k},
+        {"grad_engine", o.engine == GradEngine::cpu ? "cpu" : "reference"},
         {"max_length", max_length},
         {"validation_fraction", job.validation_data.empty() ? job.validation_fraction : 0.0},
         {"classes", classes},

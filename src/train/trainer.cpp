@@ -8,6 +8,7 @@
 #include "core/parallel.hpp"
 #include "core/rng.hpp"
 #include "metrics/knn_accuracy.hpp"
+#include "train/prompt_grad_cpu.hpp"
 #include "train/prompt_grad_reference.hpp"
 
 namespace promptlens::train {
@@ -105,18 +106,8 @@ double PromptTrainer::train_step() {
 
     // Text pass without gradients, then each row's prompt pass with its tape.
     const PackedKvCache packed = cpu_text_pass(cpu_, pick(train_.texts, rows), options_.threads);
-    std::vector<KvCache> caches(B);
-    std::vector<PromptTape> tapes(B);
-    std::vector<std::vector<double>> outputs(B);
-    parallel_for(B, options_.threads, [&](size_t r) {
-        caches[r] = packed.sequence(r);
-        tapes[r] = reference_prompt_forward(w_, caches[r], prompt_);
-        outputs[r] = head_forward(w_, options_.head, tapes[r].last_hidden);
-    });
-    MatrixD z(B, outputs[0].size());
     std::vector<int32_t> targets(B);
     for (size_t r = 0; r < B; ++r) {
-        std::copy(outputs[r].begin(), outputs[r].end(), z.row(r).begin());
         const int32_t cls = train_.classes[rows[r]];
         targets[r] = cls;
         if (options_.loss.kind == LossKind::token && options_.head.kind == OutputKind::logits) {
@@ -126,15 +117,50 @@ double PromptTrainer::train_step() {
             targets[r] = options_.label_token_ids[size_t(cls)];
         }
     }
-    const LossValue loss = compute_loss(options_.loss, z, targets);
-    std::vector<MatrixD> grads(B);
-    parallel_for(B, options_.threads, [&](size_t r) {
-        const auto dh = head_backward(w_, options_.head, loss.grad.row(r));
-        grads[r] = reference_prompt_backward(w_, caches[r], tapes[r], dh);
-    });
     std::vector<double> grad(prompt_.size(), 0.0);
-    for (const auto& g : grads) {  // row order: independent of the thread count
-        for (size_t k = 0; k < grad.size(); ++k) grad[k] += g.data()[k];
+    double loss_value = 0;
+    auto loss_of = [&](const std::vector<std::vector<double>>& last_hidden) {
+        std::vector<std::vector<double>> out(B);
+        parallel_for(B, options_.threads,
+                     [&](size_t r) { out[r] = head_forward(w_, options_.head, last_hidden[r]); });
+        MatrixD z(B, out[0].size());
+        for (size_t r = 0; r < B; ++r) std::copy(out[r].begin(), out[r].end(), z.row(r).begin());
+        LossValue loss = compute_loss(options_.loss, z, targets);
+        loss_value = loss.value;
+        std::vector<std::vector<double>> dh(B);
+        parallel_for(B, options_.threads,
+                     [&](size_t r) { dh[r] = head_backward(w_, options_.head, loss.grad.row(r)); });
+        return dh;
+    };
+    if (options_.engine == GradEngine::cpu) {
+        PromptGradCpu fast(cpu_);
+        const Matrix last = fast.forward(packed, to_float(prompt_), options_.threads);
+        std::vector<std::vector<double>> hidden(B);
+        for (size_t r = 0; r < B; ++r) hidden[r].assign(last.row(r).begin(), last.row(r).end());
+        const auto dh = loss_of(hidden);
+        Matrix d_last(B, w_.config.n_embd);
+        for (size_t r = 0; r < B; ++r) {
+            for (size_t c = 0; c < d_last.cols(); ++c) d_last(r, c) = float(dh[r][c]);
+        }
+        const MatrixD g = fast.backward(d_last, options_.threads);
+        std::copy(g.values().begin(), g.values().end(), grad.begin());
+    } else {
+        std::vector<KvCache> caches(B);
+        std::vector<PromptTape> tapes(B);
+        parallel_for(B, options_.threads, [&](size_t r) {
+            caches[r] = packed.sequence(r);
+            tapes[r] = reference_prompt_forward(w_, caches[r], prompt_);
+        });
+        std::vector<std::vector<double>> hidden(B);
+        for (size_t r = 0; r < B; ++r) hidden[r] = tapes[r].last_hidden;
+        const auto dh = loss_of(hidden);
+        std::vector<MatrixD> grads(B);
+        parallel_for(B, options_.threads, [&](size_t r) {
+            grads[r] = reference_prompt_backward(w_, caches[r], tapes[r], dh[r]);
+        });
+        for (const auto& g : grads) {  // row order: independent of the thread count
+            for (size_t k = 0; k < grad.size(); ++k) grad[k] += g.data()[k];
+        }
     }
     const size_t step = position_.epoch * batches_per_epoch() + position_.batch;
     last_rate_ = scheduled_rate(options_.adam.learning_rate, options_.schedule, step,
@@ -145,7 +171,7 @@ double PromptTrainer::train_step() {
         position_.batch = 0;
         ++position_.epoch;
     }
-    return loss.value;
+    return loss_value;
 }
 
 Validation PromptTrainer::validate(const MatrixD& prompt) const {

@@ -5,9 +5,10 @@
 // checkpoint, show progress and resume (train_job.hpp does all three).
 //
 // One step: the batch's texts go through the fast CPU text pass without gradients (their K/V do
-// not depend on the prompt); each row's prompt pass runs forward with a tape and backward from
-// the loss (train/prompt_grad_reference.hpp), rows in parallel and their gradients summed in row
-// order, so the result does not depend on the thread count. Batches follow a seeded shuffle per
+// not depend on the prompt); the prompt pass runs forward with a tape and backward from the loss
+// — batched in fp32 (train/prompt_grad_cpu.hpp) or, as the reference, per row in double
+// (train/prompt_grad_reference.hpp, rows in parallel, gradients summed in row order) — so the
+// result does not depend on the thread count. Batches follow a seeded shuffle per
 // epoch; the last batch of an epoch may be smaller.
 #pragma once
 
@@ -28,6 +29,10 @@ struct TrainSet {
     std::vector<int32_t> classes;  // per row, 0 … K-1
 };
 
+// Which implementation computes the prompt gradient: the batched fp32 CPU path
+// (prompt_grad_cpu.hpp) or the double-precision reference, one text at a time.
+enum class GradEngine { cpu, reference };
+
 struct TrainerOptions {
     LossOptions loss;
     OutputHead head;  // what the loss sees
@@ -41,6 +46,7 @@ struct TrainerOptions {
     uint64_t seed = 0;   // batch order
     int threads = 1;     // 0 = all cores; results do not depend on it
     size_t knn_k = 10;   // k of the validation k-NN accuracy
+    GradEngine engine = GradEngine::cpu;
 };
 
 struct Validation {
