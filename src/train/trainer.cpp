@@ -165,6 +165,7 @@ double PromptTrainer::train_step() {
     const size_t step = position_.epoch * batches_per_epoch() + position_.batch;
     last_rate_ = scheduled_rate(options_.adam.learning_rate, options_.schedule, step,
                                 options_.warmup_steps, total_steps());
+    last_grad_ = grad;
     last_grad_norm_ = adam_step(options_.adam, last_rate_, prompt_.values(), grad, adam_).grad_norm;
 
     if (++position_.batch == batches_per_epoch()) {

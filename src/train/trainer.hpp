@@ -81,6 +81,8 @@ class PromptTrainer {
     const AdamState& optimiser() const { return adam_; }
     double last_rate() const { return last_rate_; }
     double last_grad_norm() const { return last_grad_norm_; }
+    // The last step's gradient (P×C, before clipping), for benches and tests.
+    const std::vector<double>& last_gradient() const { return last_grad_; }
     void restore(MatrixD prompt, AdamState adam, TrainPosition position);
 
   private:
@@ -97,6 +99,7 @@ class PromptTrainer {
     std::vector<size_t> order_;  // the current epoch's row order
     size_t order_epoch_ = SIZE_MAX;
     double last_rate_ = 0, last_grad_norm_ = 0;
+    std::vector<double> last_grad_;
 };
 
 }  // namespace promptlens::train
