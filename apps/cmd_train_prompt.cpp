@@ -10,6 +10,7 @@
 #include "apps/common.hpp"
 #include "apps/text_inputs.hpp"
 #include "core/error.hpp"
+#include "model/gpt2_cpu_gemm.hpp"
 #include "train/train_job.hpp"
 
 namespace promptlens::cli {
@@ -24,7 +25,7 @@ struct TrainFlags {
     double margin = 0, temperature = 0.1;
     size_t prompt_length = 20, max_length = 1000, batch_size = 8, epochs = 5, warmup_steps = 0,
            knn_k = 10;
-    std::string optimizer = "adam", schedule = "constant", grad_engine = "cpu";
+    std::string optimizer = "adam", schedule = "constant", grad_engine = "cpu", precision = "fp32";
     double learning_rate = 3e-2, weight_decay = -1, clip_norm = 1.0, checkpoint_seconds = 30;
     uint64_t seed = 0;
     bool overwrite = false;
@@ -72,6 +73,7 @@ train::TrainJob job_of(const TrainFlags& f) {
     t.seed = f.seed;
     t.threads = f.threads;
     t.knn_k = f.knn_k;
+    t.precision = parse_precision(f.precision);
     t.engine = f.grad_engine == "reference" ? train::GradEngine::reference : train::GradEngine::cpu;
     job.checkpoint_seconds = f.checkpoint_seconds;
     job.overwrite = f.overwrite;
@@ -194,6 +196,11 @@ void setup_train_prompt(CLI::App& app) {
                     "the yardstick, slow)")
         ->capture_default_str()
         ->check(CLI::IsMember({"cpu", "reference"}));
+    sub->add_option("--precision", f->precision,
+                    "Passes without gradients (text passes, validation): fp32, or bf16 (about 1.7x "
+                    "faster on CPUs with AVX-512 BF16, ~1e-2 relative error); gradients are fp32")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"fp32", "bf16"}));
     sub->add_flag("--overwrite", f->overwrite,
                   "Replace another training run's outputs in --out instead of refusing");
     add_seed_option(sub, f->seed);

@@ -4,7 +4,8 @@
 // peer computes the same step. The batch is the whole data set, so every step sees the same texts.
 //
 //   promptlens_bench_train_step --model DIR --data DIR [--steps 3] [--threads 2]
-//                               [--engine cpu|reference] [--out-grad FILE.npy]
+//                               [--engine cpu|reference] [--precision fp32|bf16]
+//                               [--out-grad FILE.npy]
 //
 // Prints the time of each step and the best; --out-grad writes the first step's gradient.
 #include <CLI/CLI.hpp>
@@ -20,7 +21,7 @@
 using namespace promptlens;
 
 int main(int argc, char** argv) {
-    std::string model, data, out_grad, engine = "cpu";
+    std::string model, data, out_grad, engine = "cpu", precision = "fp32";
     size_t steps = 3;
     int threads = 2;
     CLI::App app("promptlens: time one soft-prompt training step");
@@ -30,6 +31,8 @@ int main(int argc, char** argv) {
     app.add_option("--threads", threads);
     app.add_option("--engine", engine)->check(CLI::IsMember({"cpu", "reference"}));
     app.add_option("--out-grad", out_grad);
+    app.add_option("--precision", precision, "of the text pass (the gradient is fp32)")
+        ->check(CLI::IsMember({"fp32", "bf16"}));
     CLI11_PARSE(app, argc, argv);
     try {
         const Gpt2Weights w = load_gpt2_model(model);
@@ -50,6 +53,7 @@ int main(int argc, char** argv) {
         o.batch_size = ids.rows();
         o.epochs = steps;
         o.threads = threads;
+        o.precision = parse_precision(precision);
         o.engine = engine == "cpu" ? train::GradEngine::cpu : train::GradEngine::reference;
         MatrixD prompt(p.rows(), p.cols());
         for (size_t i = 0; i < p.size(); ++i) prompt.data()[i] = p.data()[i];
@@ -68,8 +72,8 @@ int main(int argc, char** argv) {
                 write_npy(out_grad, g);
             }
         }
-        std::printf("promptlens best step: %.3f s (%s, %d threads, B=%zu, T=%zu, P=%zu)\n", best,
-                    engine.c_str(), threads, ids.rows(), ids.cols(), p.rows());
+        std::printf("promptlens best step: %.3f s (%s, text pass %s, %d threads, B=%zu, T=%zu, P=%zu)\n", best,
+                    engine.c_str(), precision.c_str(), threads, ids.rows(), ids.cols(), p.rows());
     } catch (const std::exception& e) {
         std::fprintf(stderr, "promptlens_bench_train_step: %s\n", e.what());
         return 1;

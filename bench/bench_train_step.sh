@@ -17,6 +17,8 @@ mkdir -p "$out"
 $py bench/train_step_peer.py --write-data "$out" --batch "$batch" --length "$length" --prompt "$prompt"
 /usr/bin/time -f "promptlens peak RSS %M KB" "$build/bench/promptlens_bench_train_step" --model "$model" \
   --data "$out" --steps "$steps" --threads "$threads" --out-grad "$out/grad_promptlens.npy" 2>&1 | tee "$out/ours.log"
+"$build/bench/promptlens_bench_train_step" --model "$model" --data "$out" --steps "$steps" \
+  --threads "$threads" --precision bf16 --out-grad "$out/grad_promptlens_bf16.npy" | tee "$out/ours_bf16.log"
 $py bench/train_step_peer.py --model "$model" --data "$out" --steps "$steps" --threads "$threads" \
   --out-grad "$out/grad_peer.npy" | tee "$out/peer.log"
 if [[ ${PEER_BF16:-1} == 1 ]]; then
@@ -33,10 +35,16 @@ print(f"first-step gradient: max|diff| / max|peer| = {err:.2e}")
 assert err < 1e-3, "the gradients disagree: no timing is reported"
 best = lambda f: float(re.search(r"best step: ([0-9.]+) s", open(f).read()).group(1))
 ours, peer = best(f"{d}/ours.log"), best(f"{d}/peer.log")
+c = np.load(f"{d}/grad_promptlens_bf16.npy")
+print(f"first-step gradient with the bf16 text pass: max|diff| / max|peer fp32| = "
+      f"{np.abs(c - b).max() / np.abs(b).max():.2e}")
+ours16 = best(f"{d}/ours_bf16.log")
 print(f"one training step: promptlens fp32 {ours:.3f} s, PyTorch fp32 {peer:.3f} s: {peer / ours:.2f}x")
+print(f"                   promptlens bf16 text pass {ours16:.3f} s: {peer / ours16:.2f}x PyTorch fp32, "
+      f"{ours / ours16:.2f}x our fp32")
 try:
     pb = best(f"{d}/peer_bf16.log")
-    print(f"PyTorch bf16 {pb:.3f} s: promptlens fp32 is {pb / ours:.2f}x of it")
+    print(f"                   PyTorch bf16 {pb:.3f} s: promptlens bf16 {pb / ours16:.2f}x, fp32 {pb / ours:.2f}x")
 except FileNotFoundError:
     pass
 PY

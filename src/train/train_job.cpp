@@ -129,6 +129,7 @@ json options_json(const TrainJob& job, const TrainerOptions& o, const std::vecto
         {"seed", o.seed},
         {"knn_k", o.knn_k},
         {"grad_engine", o.engine == GradEngine::cpu ? "cpu" : "reference"},
+        {"precision", precision_name(o.precision)},
         {"max_length", max_length},
         {"validation_fraction", job.validation_data.empty() ? job.validation_fraction : 0.0},
         {"classes", classes},

@@ -46,6 +46,7 @@ PromptTrainer::PromptTrainer(const Gpt2Weights& w, const TrainSet& train,
       val_(validation),
       options_(std::move(options)),
       cpu_(w, Precision::fp32),
+      fwd_(w, options_.precision),
       prompt_(std::move(prompt)) {
     require(prompt_.cols() == w.config.n_embd && prompt_.rows() >= 1,
             "training: the prompt is {}×{} but the model's n_embd is {}", prompt_.rows(),
@@ -105,7 +106,7 @@ double PromptTrainer::train_step() {
     const size_t B = rows.size();
 
     // Text pass without gradients, then each row's prompt pass with its tape.
-    const PackedKvCache packed = cpu_text_pass(cpu_, pick(train_.texts, rows), options_.threads);
+    const PackedKvCache packed = cpu_text_pass(fwd_, pick(train_.texts, rows), options_.threads);
     std::vector<int32_t> targets(B);
     for (size_t r = 0; r < B; ++r) {
         const int32_t cls = train_.classes[rows[r]];
@@ -198,8 +199,8 @@ Validation PromptTrainer::validate(const MatrixD& prompt) const {
     std::vector<size_t> lengths(N);
     for (size_t i = 0; i < N; ++i) lengths[i] = val_.texts.length(i);
     for (const auto& chunk : length_sorted_chunks(lengths, 4096)) {
-        const PackedKvCache cache = cpu_text_pass(cpu_, pick(val_.texts, chunk), options_.threads);
-        const BatchPromptResult r = cpu_prompt_pass(cpu_, cache, pf, po, options_.threads);
+        const PackedKvCache cache = cpu_text_pass(fwd_, pick(val_.texts, chunk), options_.threads);
+        const BatchPromptResult r = cpu_prompt_pass(fwd_, cache, pf, po, options_.threads);
         for (size_t k = 0; k < chunk.size(); ++k) {
             const size_t i = chunk[k];
             std::copy(r.last_hidden.row(k).begin(), r.last_hidden.row(k).end(),

@@ -47,6 +47,9 @@ struct TrainerOptions {
     int threads = 1;     // 0 = all cores; results do not depend on it
     size_t knn_k = 10;   // k of the validation k-NN accuracy
     GradEngine engine = GradEngine::cpu;
+    // The passes that need no gradient (the text passes, validation's prompt passes): bf16 is
+    // about 1.7x faster with ~1e-2 relative error; the gradient's prompt pass is always fp32.
+    Precision precision = Precision::fp32;
 };
 
 struct Validation {
@@ -92,7 +95,8 @@ class PromptTrainer {
     const TrainSet& train_;
     const TrainSet& val_;
     TrainerOptions options_;
-    Gpt2CpuModel cpu_;
+    Gpt2CpuModel cpu_;   // fp32: the gradient's prompt pass
+    Gpt2CpuModel fwd_;   // options.precision: passes without gradients
     MatrixD prompt_;
     AdamState adam_;
     TrainPosition position_;
