@@ -13,6 +13,7 @@
 #include "core/error.hpp"
 #include "core/npy.hpp"
 #include "extract/extract_job.hpp"
+#include "train/train_job.hpp"
 #include "model/hub_cache.hpp"
 #include "model/random_gpt2.hpp"
 #include "plot/heatmap.hpp"
@@ -64,6 +65,7 @@ std::string prepare_model(const StudySpec& s, const StepCache& cache) {
 ExtractJob extract_job(const StudySpec& s, const std::string& model, int threads) {
     ExtractJob job;
     job.model = model;
+    job.tokenizer = s.model.tokenizer.string();
     job.data = s.data.path.string();
     job.dataset.format = s.data.format;
     job.dataset.text_column = s.data.text_column;
@@ -92,6 +94,51 @@ ExtractJob extract_job(const StudySpec& s, const std::string& model, int threads
     job.options.positions = parse_position_mode(s.extract.positions);
     job.options.batch_size = s.extract.batch_size;
     return job;
+}
+
+// Trains the [trained_prompts] (each resumes or reuses its run in OUT/train/NAME) and points them
+// at their best prompt.
+void train_prompts(StudySpec& s, const std::string& model, int threads) {
+    for (StudyPrompt& p : s.prompts) {
+        if (!p.trained) continue;
+        const StudyTraining& t = p.training;
+        train::TrainJob job;
+        job.model = model;
+        job.tokenizer = s.model.tokenizer.string();
+        job.data = (t.data.empty() ? s.data.path : t.data).string();
+        job.dataset.format = t.data.empty() ? s.data.format : "auto";
+        job.dataset.text_column = s.data.text_column;
+        job.dataset.label_column = s.data.label_column;
+        job.dataset.subdir = t.data.empty() ? s.data.subdir : "";
+        if (!s.data.label_folders.empty() && t.data.empty()) {
+            job.dataset.label_folders = parse_name_pairs(s.data.label_folders, "data.label_folders");
+        }
+        for (const auto& [label, token] : s.extract.label_tokens) {
+            job.label_tokens.emplace_back(label, token);
+        }
+        job.validation_fraction = t.validation_fraction;
+        job.prompt_rows = size_t(t.prompt_length);
+        job.init = train::parse_prompt_init(t.init);
+        job.init_text = t.init_text;
+        job.max_length = s.data.max_length;
+        auto& o = job.trainer;
+        o.loss.kind = train::parse_loss_kind(t.loss);
+        o.loss.margin = t.margin;
+        o.loss.temperature = t.temperature;
+        o.head.kind = train::parse_output_kind(
+            !t.output.empty() ? t.output : (o.loss.kind == train::LossKind::token ? "label-logits" : "hidden"));
+        o.adam.learning_rate = t.learning_rate;
+        o.batch_size = size_t(t.batch_size);
+        o.epochs = size_t(t.epochs);
+        o.seed = s.seed;
+        o.threads = threads;
+        job.overwrite = true;  // the study owns OUT/train/NAME: changed options retrain there
+        const fs::path dir = s.out / "train" / p.name;
+        const train::TrainJobResult r = train::run_train_job(job, dir.string());
+        fmt::print("study: prompt {} ({} loss): {}, best epoch {} (score {:.4f})\n", p.name, t.loss,
+                   r.already_complete ? "reused" : "trained", r.best_epoch, r.best_score);
+        p.file = dir / "prompt-best.npy";
+    }
 }
 
 std::string panel_note(const Panel& p) {
@@ -197,7 +244,8 @@ void write_tables(const StudySpec& s, const std::vector<Panel>& panels, const Ex
 
 }  // namespace
 
-StudyRunSummary run_study(const StudySpec& s, const StudyRunOptions& ro) {
+StudyRunSummary run_study(const StudySpec& spec, const StudyRunOptions& ro) {
+    StudySpec s = spec;  // trained prompts get their files below
     const auto start = std::chrono::steady_clock::now();
     const int threads = ro.threads >= 0 ? ro.threads : s.threads;
     fs::create_directories(s.out);
@@ -205,6 +253,7 @@ StudyRunSummary run_study(const StudySpec& s, const StudyRunOptions& ro) {
     StudyRunSummary sum;
     sum.random_model = s.model.random;
     sum.model = prepare_model(s, cache);
+    train_prompts(s, sum.model, threads);
 
     const ExtractJobResult ex =
         run_extract_job(extract_job(s, sum.model, threads), (s.out / "features").string());

@@ -168,6 +168,7 @@ bool valid_name(const std::string& s) {
 void read_model(Reader& r, StudySpec& s) {
     Reader m(*r.table("model", true), "model", s.file);
     s.model.path = m.string("path", "");
+    s.model.tokenizer = m.file_path("tokenizer", false);
     if (const toml::table* rt = m.table("random", false)) {
         Reader rr(*rt, "model.random", s.file);
         RandomModelSpec& x = s.model.random_spec;
@@ -222,7 +223,7 @@ void read_prompts(Reader& r, StudySpec& s) {
                     p.where(v, name));
             require(names.insert(name).second, "{}: a prompt named '{}' is already defined",
                     p.where(v, name), name);
-            StudyPrompt sp{name, {}, {}};
+            StudyPrompt sp{name, {}, {}, false, {}};
             if (text) {
                 sp.text = p.string(name, "");
                 require(!sp.text.empty(), "{}: the prompt text is empty", p.where(v, name));
@@ -235,9 +236,44 @@ void read_prompts(Reader& r, StudySpec& s) {
     };
     add("prompts", false);
     add("text_prompts", true);
+    if (const toml::table* t = r.table("trained_prompts", false)) {
+        Reader p(*t, "trained_prompts", s.file);
+        for (const auto& [name, node] : in_file_order(*t)) {
+            const toml::node& v = *node;
+            require(valid_name(name),
+                    "{}: prompt names are folder names: letters, digits, '-', '_', '.'",
+                    p.where(v, name));
+            require(names.insert(name).second, "{}: a prompt named '{}' is already defined",
+                    p.where(v, name), name);
+            Reader q(*p.table(name, true), "trained_prompts." + name, s.file);
+            StudyPrompt sp{name, {}, {}, true, {}};
+            StudyTraining& x = sp.training;
+            x.data = q.file_path("data", false);
+            x.loss = q.choice("loss", x.loss, {"token", "cosine", "distance", "contrastive"});
+            x.output = q.choice("output", "", {"", "hidden", "logits", "label-logits"});
+            x.epochs = q.integer("epochs", x.epochs, 1);
+            x.batch_size = q.integer("batch_size", x.batch_size, 1);
+            x.prompt_length = q.integer("prompt_length", x.prompt_length, 1);
+            x.learning_rate = q.number("learning_rate", x.learning_rate);
+            x.margin = q.number("margin", x.margin);
+            x.temperature = q.number("temperature", x.temperature);
+            x.validation_fraction = q.number("validation_fraction", x.validation_fraction);
+            x.init = q.choice("init", x.init, {"random", "vocab", "text"});
+            x.init_text = q.string("init_text", "");
+            require(x.learning_rate > 0, "{}: learning_rate must be positive",
+                    q.where(v, "learning_rate"));
+            require(x.validation_fraction >= 0 && x.validation_fraction < 1,
+                    "{}: validation_fraction must be in [0, 1)", q.where(v, "validation_fraction"));
+            require((x.init == "text") == !x.init_text.empty(),
+                    "{}: init = \"text\" and init_text go together", q.where(v, "init"));
+            q.done();
+            s.prompts.push_back(sp);
+        }
+        p.done();
+    }
     require(!s.prompts.empty(),
-            "{}: no prompts: add a [prompts] table (name = \"file.pt\") or [text_prompts] "
-            "(name = \"text\")",
+            "{}: no prompts: add a [prompts] table (name = \"file.pt\"), [text_prompts] "
+            "(name = \"text\") or [trained_prompts.NAME]",
             s.file.filename().string());
 }
 

@@ -26,6 +26,7 @@ struct RandomModelSpec {
 
 struct StudyModel {
     std::string path;  // a folder or a hub name ("gpt2"); empty when `random`
+    std::filesystem::path tokenizer;  // a folder with the tokenizer files; empty: the model's
     bool random = false;
     RandomModelSpec random_spec;
 };
@@ -40,10 +41,24 @@ struct StudyData {
     size_t max_length = 1000;   // tokens per text (right truncation, as the seed)
 };
 
+// A prompt the study trains before extracting ([trained_prompts.NAME]): `promptlens
+// train-prompt` with these options (docs/training.md) on the study's data or on `data`, into
+// OUT/train/NAME; the best prompt is then extracted like any other.
+struct StudyTraining {
+    std::filesystem::path data;  // empty: the study's [data] (read whole, before any sampling)
+    std::string loss = "token";  // token | cosine | distance | contrastive
+    std::string output;          // hidden | logits | label-logits; "" = the loss's default
+    int64_t epochs = 5, batch_size = 8, prompt_length = 20;
+    double learning_rate = 0.03, margin = 0, temperature = 0.1, validation_fraction = 0.2;
+    std::string init = "random", init_text;
+};
+
 struct StudyPrompt {
     std::string name;
     std::filesystem::path file;  // .npy / .safetensors / .pt
     std::string text;            // or a hard prompt given as text
+    bool trained = false;        // or trained by the study (the file is set when it is)
+    StudyTraining training;
 };
 
 struct StudyExtract {
