@@ -5,11 +5,13 @@
 
 #include <cmath>
 #include <fstream>
+#include <set>
 
 #include "core/npy.hpp"
 #include "test_helpers.hpp"
 #include "model/gpt2_weights.hpp"
 #include "train/adam.hpp"
+#include "train/prompt_init.hpp"
 #include "train/prompt_loss.hpp"
 #include "train/train_job.hpp"
 
@@ -273,6 +275,43 @@ TEST(TrainJob, RefusesAnotherRunsOutputsAndBadInput) {
     auto batch1 = lexical_job(LossKind::cosine, 1);
     batch1.trainer.batch_size = 1;
     EXPECT_THROW(train::run_train_job(batch1, d2.path().string()), Error);
+}
+
+}  // namespace
+}  // namespace promptlens
+
+namespace promptlens {
+namespace {
+
+TEST(PromptInit, RandomVocabAndTextStartsAreWhatTheySay) {
+    const Gpt2Weights w = load_gpt2_model(test::data_path("gpt2-tiny"));
+    const size_t C = w.config.n_embd;
+    // vocab: every row is a wte row of an id below 5,000, no id twice.
+    const MatrixD v = train::initial_prompt(w, train::PromptInit::vocab, 6, 1);
+    std::set<size_t> ids;
+    for (size_t i = 0; i < v.rows(); ++i) {
+        size_t found = SIZE_MAX;
+        for (size_t id = 0; id < 5000 && found == SIZE_MAX; ++id) {
+            if (std::equal(v.row(i).begin(), v.row(i).end(), w.wte.begin() + long(id * C))) found = id;
+        }
+        ASSERT_NE(found, SIZE_MAX) << "row " << i;
+        ids.insert(found);
+    }
+    EXPECT_EQ(ids.size(), 6u);
+    // text: the ids' rows, repeated to P.
+    const std::vector<int32_t> t{464, 3807};
+    const MatrixD x = train::initial_prompt(w, train::PromptInit::text, 3, 0, t);
+    EXPECT_TRUE(std::equal(x.row(2).begin(), x.row(2).end(), w.wte.begin() + long(464 * C)));
+    EXPECT_TRUE(std::equal(x.row(1).begin(), x.row(1).end(), w.wte.begin() + long(3807 * C)));
+    EXPECT_THROW(train::initial_prompt(w, train::PromptInit::text, 3, 0, {}), Error);
+    // random: the standard deviation of wte, and seeded.
+    const MatrixD r = train::initial_prompt(w, train::PromptInit::random, 64, 5);
+    double sq = 0, wsq = 0;
+    for (double a : r.values()) sq += a * a;
+    for (float a : w.wte) wsq += double(a) * a;
+    EXPECT_NEAR(std::sqrt(sq / double(r.size())), std::sqrt(wsq / double(w.wte.size())), 0.1 * std::sqrt(wsq / double(w.wte.size())));
+    const MatrixD r2 = train::initial_prompt(w, train::PromptInit::random, 64, 5);
+    EXPECT_TRUE(std::equal(r.values().begin(), r.values().end(), r2.values().begin()));
 }
 
 }  // namespace
