@@ -45,7 +45,6 @@ PromptTrainer::PromptTrainer(const Gpt2Weights& w, const TrainSet& train,
       train_(train),
       val_(validation),
       options_(std::move(options)),
-      cpu_(w, Precision::fp32),
       fwd_(w, options_.precision),
       prompt_(std::move(prompt)) {
     require(prompt_.cols() == w.config.n_embd && prompt_.rows() >= 1,
@@ -134,7 +133,7 @@ double PromptTrainer::train_step() {
         return dh;
     };
     if (options_.engine == GradEngine::cpu) {
-        PromptGradCpu fast(cpu_);
+        PromptGradCpu fast(fwd_);  // bf16 forward GEMMs when asked; backward in fp32
         const Matrix last = fast.forward(packed, to_float(prompt_), options_.threads);
         std::vector<std::vector<double>> hidden(B);
         for (size_t r = 0; r < B; ++r) hidden[r].assign(last.row(r).begin(), last.row(r).end());

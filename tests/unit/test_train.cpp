@@ -125,7 +125,7 @@ std::string slurp(const std::filesystem::path& p) {
 }
 
 // Measured (tiny model, 480 training / 120 validation texts, P = 8, batch 16, rate 0.3):
-// label-token accuracy 0.617 → 0.808 after 12 epochs, train loss 0.98 → 0.37, 1.6 s.
+// label-token accuracy 0.617 → 0.825 after 12 epochs, train loss 0.98 → 0.45, 1.0 s.
 TEST(TrainJob, TokenLossLowersTheLossAndRaisesValidationAccuracy) {
     test::TempDir dir;
     const auto r = train::run_train_job(lexical_job(LossKind::token, 12), dir.path().string());
@@ -154,14 +154,18 @@ TEST(TrainJob, TokenLossLowersTheLossAndRaisesValidationAccuracy) {
     EXPECT_TRUE(again.already_complete);
 }
 
-// Measured: 10-NN accuracy of the last hidden states 0.633 → 0.833 after 20 epochs (2.2 s).
+// The validation k-NN accuracy moves around from epoch to epoch (120 rows), so the best epoch's —
+// the prompt the job keeps — is what is checked. Measured: 0.633 → best 0.833 (epoch 12 of 20,
+// 1.4 s); the last epoch 0.74.
 TEST(TrainJob, ContrastiveLossSeparatesTheHiddenStates) {
     test::TempDir dir;
     const auto r = train::run_train_job(lexical_job(LossKind::contrastive, 20), dir.path().string());
     const double before = r.epochs[0].validation.knn_accuracy;
-    const double after = r.epochs.back().validation.knn_accuracy;
-    std::cout << "[ train ] contrastive: k-NN accuracy " << before << " -> " << after << "\n";
-    EXPECT_GE(after, before + 0.08);
+    std::cout << "[ train ] contrastive: k-NN accuracy " << before << " -> best " << r.best_score
+              << " (epoch " << r.best_epoch << "), last " << r.epochs.back().validation.knn_accuracy
+              << "\n";
+    EXPECT_GE(r.best_score, before + 0.1);
+    EXPECT_GT(r.best_epoch, 0u);
     EXPECT_LT(r.epochs.back().train_loss, r.epochs[1].train_loss);
 }
 
