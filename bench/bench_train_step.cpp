@@ -31,7 +31,7 @@ int main(int argc, char** argv) {
     app.add_option("--threads", threads);
     app.add_option("--engine", engine)->check(CLI::IsMember({"cpu", "reference"}));
     app.add_option("--out-grad", out_grad);
-    app.add_option("--precision", precision, "of the text pass (the gradient is fp32)")
+    app.add_option("--precision", precision, "bf16: forward passes in bf16, backward GEMMs fp32")
         ->check(CLI::IsMember({"fp32", "bf16"}));
     CLI11_PARSE(app, argc, argv);
     try {
@@ -72,7 +72,7 @@ int main(int argc, char** argv) {
                 write_npy(out_grad, g);
             }
         }
-        std::printf("promptlens best step: %.3f s (%s, text pass %s, %d threads, B=%zu, T=%zu, P=%zu)\n", best,
+        std::printf("promptlens best step: %.3f s (%s, precision %s, %d threads, B=%zu, T=%zu, P=%zu)\n", best,
                     engine.c_str(), precision.c_str(), threads, ids.rows(), ids.cols(), p.rows());
     } catch (const std::exception& e) {
         std::fprintf(stderr, "promptlens_bench_train_step: %s\n", e.what());

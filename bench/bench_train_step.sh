@@ -36,11 +36,11 @@ assert err < 1e-3, "the gradients disagree: no timing is reported"
 best = lambda f: float(re.search(r"best step: ([0-9.]+) s", open(f).read()).group(1))
 ours, peer = best(f"{d}/ours.log"), best(f"{d}/peer.log")
 c = np.load(f"{d}/grad_promptlens_bf16.npy")
-print(f"first-step gradient with the bf16 text pass: max|diff| / max|peer fp32| = "
+print(f"first-step gradient with --precision bf16: max|diff| / max|peer fp32| = "
       f"{np.abs(c - b).max() / np.abs(b).max():.2e}")
 ours16 = best(f"{d}/ours_bf16.log")
 print(f"one training step: promptlens fp32 {ours:.3f} s, PyTorch fp32 {peer:.3f} s: {peer / ours:.2f}x")
-print(f"                   promptlens bf16 text pass {ours16:.3f} s: {peer / ours16:.2f}x PyTorch fp32, "
+print(f"                   promptlens bf16 {ours16:.3f} s: {peer / ours16:.2f}x PyTorch fp32, "
       f"{ours / ours16:.2f}x our fp32")
 try:
     pb = best(f"{d}/peer_bf16.log")

@@ -223,7 +223,7 @@ TEST(TrainJob, FastAndReferenceGradientsTrainTheSamePrompt) {
     EXPECT_LT(std::sqrt(diff / norm), 1e-4);
 }
 
-// bf16 text passes (the gradient stays fp32): the first step's gradient is close to the fp32
+// --precision bf16 (forward passes in bf16, backward GEMMs fp32): the first step's gradient is close to the fp32
 // one, not equal. Measured relative error (max |diff| / max |fp32|) 1.6e-2; limit 5e-2.
 TEST(Trainer, Bf16TextPassesGiveNearlyTheSameGradient) {
     const Gpt2Weights w = load_gpt2_model(test::data_path("gpt2-tiny"));
