@@ -58,11 +58,11 @@ train::TrainJob job_of(const TrainFlags& f) {
     if (t.loss.kind == train::LossKind::distance) {
         require(f.margin >= 0, "--margin of the distance loss must be positive (0 = automatic)");
     }
-    const std::string output =
-        !f.output.empty() ? f.output : (t.loss.kind == train::LossKind::token ? "label-logits" : "hidden");
-    t.head.kind = train::parse_output_kind(output);
+    t.head.kind =
+        f.output.empty() ? train::default_output(t.loss.kind) : train::parse_output_kind(f.output);
     t.adam.learning_rate = f.learning_rate;
-    t.adam.weight_decay = f.weight_decay >= 0 ? f.weight_decay : (f.optimizer == "adamw" ? 0.01 : 0.0);
+    t.adam.weight_decay =
+        f.weight_decay >= 0 ? f.weight_decay : (f.optimizer == "adamw" ? 0.01 : 0.0);
     require(f.optimizer == "adamw" || t.adam.weight_decay == 0,
             "--weight-decay needs --optimizer adamw (Adam has no decoupled decay)");
     t.adam.clip_norm = f.clip_norm;
@@ -96,12 +96,14 @@ void run_train_command(const TrainFlags& f) {
                    r.resumed_at_step + job.abort_after_steps, r.steps);
         return;
     }
-    fmt::print("train-prompt: {} training and {} validation texts, classes {}, {} steps{} in "
-               "{:.2f} s; best epoch {} (score {:.4f}) -> {}/prompt-best.npy, prompt-last.npy\n",
-               r.train_rows, r.validation_rows, fmt::join(r.classes, ", "), r.steps,
-               r.resumed ? fmt::format(" (resumed at step {})", r.resumed_at_step) : "",
-               r.seconds, r.best_epoch, r.best_score, f.out);
-    if (r.margin > 0) fmt::print("train-prompt: distance margin chosen automatically: {:.6g}\n", r.margin);
+    fmt::print(
+        "train-prompt: {} training and {} validation texts, classes {}, {} steps{} in "
+        "{:.2f} s; best epoch {} (score {:.4f}) -> {}/prompt-best.npy, prompt-last.npy\n",
+        r.train_rows, r.validation_rows, fmt::join(r.classes, ", "), r.steps,
+        r.resumed ? fmt::format(" (resumed at step {})", r.resumed_at_step) : "", r.seconds,
+        r.best_epoch, r.best_score, f.out);
+    if (r.margin > 0)
+        fmt::print("train-prompt: distance margin chosen automatically: {:.6g}\n", r.margin);
 }
 
 }  // namespace
@@ -113,11 +115,11 @@ void setup_train_prompt(CLI::App& app) {
         "Train a soft prompt on labelled texts (GPT-2 frozen): token, cosine, distance or "
         "contrastive loss; best and last prompts as .npy/.safetensors");
     add_model_options(sub, f->model);
-    sub->add_option("--data", f->data,
-                    "Labelled training texts (the formats of `extract --data`)")
+    sub->add_option("--data", f->data, "Labelled training texts (the formats of `extract --data`)")
         ->required();
-    sub->add_option("--validation-data", f->validation_data,
-                    "Labelled validation texts (default: hold out --validation-fraction of --data)");
+    sub->add_option(
+        "--validation-data", f->validation_data,
+        "Labelled validation texts (default: hold out --validation-fraction of --data)");
     sub->add_option("--validation-fraction", f->validation_fraction,
                     "Share of each class held out for validation when there is no "
                     "--validation-data (seeded)")
@@ -127,7 +129,8 @@ void setup_train_prompt(CLI::App& app) {
     sub->add_option("--label-tokens", f->label_tokens,
                     "LABEL=TOKEN,...: the token whose logit votes for each label (default: each "
                     "label's own token, e.g. good=good,bad=bad)");
-    sub->add_option("--out", f->out, "Output folder (prompts, history.jsonl, train.json, checkpoint)")
+    sub->add_option("--out", f->out,
+                    "Output folder (prompts, history.jsonl, train.json, checkpoint)")
         ->required();
     sub->add_option("--loss", f->loss,
                     "token: cross-entropy of the label tokens; cosine / distance: pull same labels "

@@ -63,17 +63,20 @@ int main(int argc, char** argv) {
         for (size_t s = 0; s < steps; ++s) {
             const auto t0 = std::chrono::steady_clock::now();
             const double loss = trainer.train_step();
-            const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+            const double sec =
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
             best = std::min(best, sec);
             std::printf("promptlens step %zu: %.3f s, loss %.6f\n", s + 1, sec, loss);
             if (s == 0 && !out_grad.empty()) {
                 Matrix g(p.rows(), p.cols());
-                for (size_t i = 0; i < g.size(); ++i) g.data()[i] = float(trainer.last_gradient()[i]);
+                for (size_t i = 0; i < g.size(); ++i)
+                    g.data()[i] = float(trainer.last_gradient()[i]);
                 write_npy(out_grad, g);
             }
         }
-        std::printf("promptlens best step: %.3f s (%s, precision %s, %d threads, B=%zu, T=%zu, P=%zu)\n", best,
-                    engine.c_str(), precision.c_str(), threads, ids.rows(), ids.cols(), p.rows());
+        std::printf(
+            "promptlens best step: %.3f s (%s, precision %s, %d threads, B=%zu, T=%zu, P=%zu)\n",
+            best, engine.c_str(), precision.c_str(), threads, ids.rows(), ids.cols(), p.rows());
     } catch (const std::exception& e) {
         std::fprintf(stderr, "promptlens_bench_train_step: %s\n", e.what());
         return 1;

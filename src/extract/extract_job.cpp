@@ -94,7 +94,8 @@ std::vector<LabelToken> resolve_label_tokens(
     // In the dataset's order of first appearance (the seed's good, bad).
     std::set<std::string> seen;
     for (const auto& r : ds.rows) {
-        if (seen.insert(r.label).second) out.push_back({r.label, {r.label, *tok.token_id(r.label)}});
+        if (seen.insert(r.label).second)
+            out.push_back({r.label, {r.label, *tok.token_id(r.label)}});
     }
     return out;
 }

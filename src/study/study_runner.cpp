@@ -13,13 +13,13 @@
 #include "core/error.hpp"
 #include "core/npy.hpp"
 #include "extract/extract_job.hpp"
-#include "train/train_job.hpp"
 #include "model/hub_cache.hpp"
 #include "model/random_gpt2.hpp"
 #include "plot/heatmap.hpp"
 #include "plot/scatter.hpp"
 #include "reduce/scaler.hpp"
 #include "study/study_report.hpp"
+#include "train/train_job.hpp"
 
 namespace promptlens {
 namespace {
@@ -111,7 +111,8 @@ void train_prompts(StudySpec& s, const std::string& model, int threads) {
         job.dataset.label_column = s.data.label_column;
         job.dataset.subdir = t.data.empty() ? s.data.subdir : "";
         if (!s.data.label_folders.empty() && t.data.empty()) {
-            job.dataset.label_folders = parse_name_pairs(s.data.label_folders, "data.label_folders");
+            job.dataset.label_folders =
+                parse_name_pairs(s.data.label_folders, "data.label_folders");
         }
         for (const auto& [label, token] : s.extract.label_tokens) {
             job.label_tokens.emplace_back(label, token);
@@ -125,8 +126,8 @@ void train_prompts(StudySpec& s, const std::string& model, int threads) {
         o.loss.kind = train::parse_loss_kind(t.loss);
         o.loss.margin = t.margin;
         o.loss.temperature = t.temperature;
-        o.head.kind = train::parse_output_kind(
-            !t.output.empty() ? t.output : (o.loss.kind == train::LossKind::token ? "label-logits" : "hidden"));
+        o.head.kind = t.output.empty() ? train::default_output(o.loss.kind)
+                                       : train::parse_output_kind(t.output);
         o.adam.learning_rate = t.learning_rate;
         o.batch_size = size_t(t.batch_size);
         o.epochs = size_t(t.epochs);

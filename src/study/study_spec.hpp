@@ -25,7 +25,7 @@ struct RandomModelSpec {
 };
 
 struct StudyModel {
-    std::string path;  // a folder or a hub name ("gpt2"); empty when `random`
+    std::string path;                 // a folder or a hub name ("gpt2"); empty when `random`
     std::filesystem::path tokenizer;  // a folder with the tokenizer files; empty: the model's
     bool random = false;
     RandomModelSpec random_spec;

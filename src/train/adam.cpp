@@ -16,9 +16,12 @@ Schedule parse_schedule(const std::string& name) {
 
 const char* schedule_name(Schedule s) {
     switch (s) {
-        case Schedule::constant: return "constant";
-        case Schedule::linear: return "linear";
-        case Schedule::cosine: return "cosine";
+        case Schedule::constant:
+            return "constant";
+        case Schedule::linear:
+            return "linear";
+        case Schedule::cosine:
+            return "cosine";
     }
     return "?";
 }

@@ -12,7 +12,8 @@
 namespace promptlens::train {
 
 struct AdamOptions {
-    double learning_rate = 3e-2;  // peak rate; soft prompts take large steps (Lester et al. use 0.3)
+    double learning_rate =
+        3e-2;  // peak rate; soft prompts take large steps (Lester et al. use 0.3)
     double beta1 = 0.9;
     double beta2 = 0.999;
     double eps = 1e-8;

@@ -29,18 +29,24 @@ OutputKind parse_output_kind(const std::string& name) {
 
 const char* output_kind_name(OutputKind kind) {
     switch (kind) {
-        case OutputKind::hidden: return "hidden";
-        case OutputKind::logits: return "logits";
-        case OutputKind::label_logits: return "label-logits";
+        case OutputKind::hidden:
+            return "hidden";
+        case OutputKind::logits:
+            return "logits";
+        case OutputKind::label_logits:
+            return "label-logits";
     }
     return "?";
 }
 
 size_t output_width(const Gpt2Weights& w, const OutputHead& head) {
     switch (head.kind) {
-        case OutputKind::hidden: return w.config.n_embd;
-        case OutputKind::logits: return w.config.vocab_size;
-        case OutputKind::label_logits: return head.token_ids.size();
+        case OutputKind::hidden:
+            return w.config.n_embd;
+        case OutputKind::logits:
+            return w.config.vocab_size;
+        case OutputKind::label_logits:
+            return head.token_ids.size();
     }
     return 0;
 }

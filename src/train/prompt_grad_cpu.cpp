@@ -15,7 +15,8 @@ constexpr size_t kBackCols = 128;  // output columns per OpenBLAS call of the ba
 
 // Row-wise LayerNorm of x (M×C): xhat, rstd kept; out = xhat·g + b. Double moments.
 void layernorm_forward(ConstMatView x, std::span<const float> g, std::span<const float> b,
-                       double eps, Matrix& xhat, std::vector<float>& rstd, MatView out, int threads) {
+                       double eps, Matrix& xhat, std::vector<float>& rstd, MatView out,
+                       int threads) {
     const size_t M = x.rows(), C = x.cols();
     parallel_for(chunk_count(M, 16), threads, [&](size_t blk) {
         for (size_t t = blk * 16; t < std::min(M, (blk + 1) * 16); ++t) {
@@ -60,7 +61,8 @@ void linear_backward(ConstMatView dy, ConstMatView W, MatView dx, int threads) {
     });
 }
 
-// d gelu_new / dx = 0.5·(1 + t) + 0.5·x·(1 − t²)·k·(1 + 3·0.044715·x²), t = tanh(k·(x + 0.044715·x³)).
+// d gelu_new / dx = 0.5·(1 + t) + 0.5·x·(1 − t²)·k·(1 + 3·0.044715·x²), t = tanh(k·(x +
+// 0.044715·x³)).
 float gelu_new_grad(float x) {
     const float k = 0.7978845608028654f, c = 0.044715f;
     const float t = std::tanh(k * (x + c * x * x * x));
@@ -112,8 +114,10 @@ Matrix PromptGradCpu::forward(const PackedKvCache& cache, ConstMatView prompt, i
     Matrix y(M, C), h(M, C), att(M, C), act(M, I);
     for (size_t b = 0; b < B; ++b) {
         const size_t start = cache.length(b);
-        require(start + P <= cfg.n_positions, "prompt gradient: text {} has {} tokens; with the "
-                "prompt that exceeds the model's {} positions", b, start, cfg.n_positions);
+        require(start + P <= cfg.n_positions,
+                "prompt gradient: text {} has {} tokens; with the "
+                "prompt that exceeds the model's {} positions",
+                b, start, cfg.n_positions);
         for (size_t i = 0; i < P; ++i) {
             const float* pe = w.wpe.data() + (start + i) * C;
             for (size_t c = 0; c < C; ++c) y(b * P + i, c) = prompt(i, c) + pe[c];
@@ -129,7 +133,8 @@ Matrix PromptGradCpu::forward(const PackedKvCache& cache, ConstMatView prompt, i
         Tape::Layer& s = t->layers[l];
         s.xhat1 = Matrix(M, C);
         s.rstd1.assign(M, 0);
-        layernorm_forward(y, L.ln_1_w, L.ln_1_b, cfg.layer_norm_epsilon, s.xhat1, s.rstd1, h, threads);
+        layernorm_forward(y, L.ln_1_w, L.ln_1_b, cfg.layer_norm_epsilon, s.xhat1, s.rstd1, h,
+                          threads);
         s.qkv = Matrix(M, 3 * C);
         linear(h, K.attn, L.c_attn_b, Activation::none, false, s.qkv, threads, scratch);
         s.probs.assign(B, {});
@@ -160,7 +165,8 @@ Matrix PromptGradCpu::forward(const PackedKvCache& cache, ConstMatView prompt, i
         linear(att, K.attn_proj, L.attn_proj_b, Activation::none, true, y, threads, scratch);
         s.xhat2 = Matrix(M, C);
         s.rstd2.assign(M, 0);
-        layernorm_forward(y, L.ln_2_w, L.ln_2_b, cfg.layer_norm_epsilon, s.xhat2, s.rstd2, h, threads);
+        layernorm_forward(y, L.ln_2_w, L.ln_2_b, cfg.layer_norm_epsilon, s.xhat2, s.rstd2, h,
+                          threads);
         s.fc_pre = Matrix(M, I);
         linear(h, K.fc, L.fc_b, Activation::none, false, s.fc_pre, threads, scratch);
         std::copy(s.fc_pre.values().begin(), s.fc_pre.values().end(), act.data());

@@ -34,8 +34,8 @@ void layernorm_forward(const MatrixD& x, std::span<const float> g, std::span<con
 
 // LayerNorm backward for one row: dout (C) → dx (C), added into dx.
 // dxhat = dout·g;  dx = rstd·(dxhat − mean(dxhat) − xhat·mean(dxhat·xhat)).
-void layernorm_backward_row(std::span<const double> dout, std::span<const double> xhat,
-                            double rstd, std::span<const float> g, std::span<double> dx) {
+void layernorm_backward_row(std::span<const double> dout, std::span<const double> xhat, double rstd,
+                            std::span<const float> g, std::span<double> dx) {
     const size_t C = dout.size();
     double mean_d = 0, mean_dx = 0;
     for (size_t c = 0; c < C; ++c) {
@@ -84,7 +84,9 @@ MatrixD linear_backward(const MatrixD& dy, std::span<const float> W, size_t in_d
 }
 
 constexpr double kGeluCubic = 0.044715;
-double gelu_k() { return std::sqrt(2.0 / std::numbers::pi); }
+double gelu_k() {
+    return std::sqrt(2.0 / std::numbers::pi);
+}
 
 // gelu_new(x) = 0.5·x·(1 + tanh(k·(x + 0.044715·x³))), k = sqrt(2/π).
 double gelu_new(double x) {
@@ -200,8 +202,9 @@ MatrixD reference_prompt_backward(const Gpt2Weights& w, const KvCache& cache,
     const size_t Tp = cache.length, Tk = Tp + P, I = cfg.n_inner;
     require(d_last_hidden.size() == C, "prompt gradient: d_last_hidden has {} values, n_embd is {}",
             d_last_hidden.size(), C);
-    require(tape.layers.size() == cfg.n_layer, "prompt gradient: the tape has {} layers, the model {}",
-            tape.layers.size(), cfg.n_layer);
+    require(tape.layers.size() == cfg.n_layer,
+            "prompt gradient: the tape has {} layers, the model {}", tape.layers.size(),
+            cfg.n_layer);
     const double scale = 1.0 / std::sqrt(double(hd));
 
     // dy (P×C): the gradient on the residual stream; only the last row feeds ln_f.
@@ -213,7 +216,8 @@ MatrixD reference_prompt_backward(const Gpt2Weights& w, const KvCache& cache,
         const LayerTape& s = tape.layers[l];
         // MLP: y += gelu(ln_2(y)·W_fc + b)·W_proj + b. The residual passes dy through unchanged.
         MatrixD dact = linear_backward(dy, L.mlp_proj_w, I);  // P×I
-        for (size_t i = 0; i < dact.size(); ++i) dact.data()[i] *= gelu_new_grad(s.fc_pre.data()[i]);
+        for (size_t i = 0; i < dact.size(); ++i)
+            dact.data()[i] *= gelu_new_grad(s.fc_pre.data()[i]);
         const MatrixD dh2 = linear_backward(dact, L.fc_w, C);  // P×C
         for (size_t t = 0; t < P; ++t) {
             layernorm_backward_row(dh2.row(t), s.xhat2.row(t), s.rstd2[t], L.ln_2_w, dy.row(t));
@@ -251,7 +255,8 @@ MatrixD reference_prompt_backward(const Gpt2Weights& w, const KvCache& cache,
                     const double ds = pr[j] * (dp[j] - pdp) * scale;
                     for (size_t d = 0; d < hd; ++d) dqkv(t, o + d) += ds * key(j, o + d);
                     if (j >= Tp) {
-                        for (size_t d = 0; d < hd; ++d) dqkv(j - Tp, C + o + d) += ds * s.q(t, o + d);
+                        for (size_t d = 0; d < hd; ++d)
+                            dqkv(j - Tp, C + o + d) += ds * s.q(t, o + d);
                     }
                 }
             }

@@ -28,29 +28,30 @@ namespace promptlens::train {
 // What the backward pass of one layer reads, all in double. Tp = cached text length,
 // Tk = Tp + P keys; H heads of width hd = C / H.
 struct LayerTape {
-    MatrixD xhat1;                // P×C  ln_1 input, normalised
-    std::vector<double> rstd1;    // P    ln_1 1/sqrt(var + eps)
-    MatrixD q, k, v;              // P×C  the prompt rows' queries, keys, values
-    std::vector<double> probs;    // P×H×Tk  softmax weights; row t uses keys 0 … Tp+t
-    MatrixD xhat2;                // P×C  ln_2 input, normalised
-    std::vector<double> rstd2;    // P
-    MatrixD fc_pre;               // P×I  c_fc output before gelu_new
+    MatrixD xhat1;              // P×C  ln_1 input, normalised
+    std::vector<double> rstd1;  // P    ln_1 1/sqrt(var + eps)
+    MatrixD q, k, v;            // P×C  the prompt rows' queries, keys, values
+    std::vector<double> probs;  // P×H×Tk  softmax weights; row t uses keys 0 … Tp+t
+    MatrixD xhat2;              // P×C  ln_2 input, normalised
+    std::vector<double> rstd2;  // P
+    MatrixD fc_pre;             // P×I  c_fc output before gelu_new
 };
 
 struct PromptTape {
-    size_t prompt_rows = 0;             // P
-    size_t position_start = 0;          // the prompt's positions: start … start+P-1
-    std::vector<LayerTape> layers;      // n_layer
-    std::vector<double> xhat_f;         // C  ln_f input at the last prompt position, normalised
-    double rstd_f = 0;                  //    its 1/sqrt(var + eps)
-    std::vector<double> last_hidden;    // C  after ln_f at the last prompt position
+    size_t prompt_rows = 0;           // P
+    size_t position_start = 0;        // the prompt's positions: start … start+P-1
+    std::vector<LayerTape> layers;    // n_layer
+    std::vector<double> xhat_f;       // C  ln_f input at the last prompt position, normalised
+    double rstd_f = 0;                //    its 1/sqrt(var + eps)
+    std::vector<double> last_hidden;  // C  after ln_f at the last prompt position
 };
 
 // Forward: the same numbers as `reference_prompt_pass` (hidden state in double), with the tape.
 // The prompt (P×C input embeddings) is double so finite differences can probe it finely.
 // position_start defaults to the cache length (per-row positions).
 PromptTape reference_prompt_forward(const Gpt2Weights& w, const KvCache& cache,
-                                    const MatrixD& prompt, std::optional<size_t> position_start = {});
+                                    const MatrixD& prompt,
+                                    std::optional<size_t> position_start = {});
 
 // Backward: d_last_hidden (C) = dLoss/d(last hidden after ln_f) → dLoss/dprompt (P×C).
 // `cache` must be the one the tape was recorded with.

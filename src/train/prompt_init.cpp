@@ -19,9 +19,12 @@ PromptInit parse_prompt_init(const std::string& name) {
 
 const char* prompt_init_name(PromptInit init) {
     switch (init) {
-        case PromptInit::random: return "random";
-        case PromptInit::vocab: return "vocab";
-        case PromptInit::text: return "text";
+        case PromptInit::random:
+            return "random";
+        case PromptInit::vocab:
+            return "vocab";
+        case PromptInit::text:
+            return "text";
     }
     return "?";
 }
@@ -50,8 +53,10 @@ MatrixD initial_prompt(const Gpt2Weights& w, PromptInit init, size_t rows, uint6
         }
         case PromptInit::vocab: {
             const size_t pool = std::min<size_t>(5000, V);
-            require(rows <= pool, "prompt initialisation: {} rows but only {} vocabulary rows to "
-                    "draw from", rows, pool);
+            require(rows <= pool,
+                    "prompt initialisation: {} rows but only {} vocabulary rows to "
+                    "draw from",
+                    rows, pool);
             std::vector<size_t> ids(pool);
             std::iota(ids.begin(), ids.end(), size_t{0});
             for (size_t i = 0; i < rows; ++i) {  // partial Fisher-Yates
@@ -66,7 +71,8 @@ MatrixD initial_prompt(const Gpt2Weights& w, PromptInit init, size_t rows, uint6
             for (size_t i = 0; i < rows; ++i) {
                 const int32_t id = text_ids[i % text_ids.size()];
                 require(id >= 0 && size_t(id) < V,
-                        "prompt initialisation: token id {} is outside the vocabulary of {}", id, V);
+                        "prompt initialisation: token id {} is outside the vocabulary of {}", id,
+                        V);
                 copy_row(i, size_t(id));
             }
             break;

@@ -187,10 +187,14 @@ LossKind parse_loss_kind(const std::string& name) {
 
 const char* loss_kind_name(LossKind kind) {
     switch (kind) {
-        case LossKind::token: return "token";
-        case LossKind::cosine: return "cosine";
-        case LossKind::distance: return "distance";
-        case LossKind::contrastive: return "contrastive";
+        case LossKind::token:
+            return "token";
+        case LossKind::cosine:
+            return "cosine";
+        case LossKind::distance:
+            return "distance";
+        case LossKind::contrastive:
+            return "contrastive";
     }
     return "?";
 }
@@ -201,10 +205,14 @@ LossValue compute_loss(const LossOptions& options, const MatrixD& z,
             targets.size());
     require(z.rows() >= 1 && z.cols() >= 1, "loss: empty batch");
     switch (options.kind) {
-        case LossKind::token: return token_loss(z, targets);
-        case LossKind::cosine: return cosine_loss(z, targets, options.margin);
-        case LossKind::distance: return distance_loss(z, targets, options.margin);
-        case LossKind::contrastive: return contrastive_loss(z, targets, options.temperature);
+        case LossKind::token:
+            return token_loss(z, targets);
+        case LossKind::cosine:
+            return cosine_loss(z, targets, options.margin);
+        case LossKind::distance:
+            return distance_loss(z, targets, options.margin);
+        case LossKind::contrastive:
+            return contrastive_loss(z, targets, options.temperature);
     }
     fail("loss: unknown kind");
 }

@@ -60,8 +60,10 @@ TrainSet make_set(const text::Gpt2Tokenizer& tok, const TextDataset& ds,
     s.texts = tokenize_rows(tok, ds, max_length, threads).tokens;
     for (const auto& r : ds.rows) {
         const auto it = std::find(classes.begin(), classes.end(), r.label);
-        require(it != classes.end(), "{}: label '{}' of the {} set is not a class of the training "
-                "set ({})", r.source, r.label, what, fmt::join(classes, ", "));
+        require(it != classes.end(),
+                "{}: label '{}' of the {} set is not a class of the training "
+                "set ({})",
+                r.source, r.label, what, fmt::join(classes, ", "));
         s.classes.push_back(int32_t(it - classes.begin()));
     }
     return s;
@@ -69,8 +71,8 @@ TrainSet make_set(const text::Gpt2Tokenizer& tok, const TextDataset& ds,
 
 // The mean pairwise distance between the outputs of (up to) the first 64 training rows under the
 // initial prompt: the distance loss's margin when none is given.
-double mean_output_distance(const Gpt2Weights& w, const TrainSet& train,
-                            const TrainerOptions& o, const MatrixD& prompt) {
+double mean_output_distance(const Gpt2Weights& w, const TrainSet& train, const TrainerOptions& o,
+                            const MatrixD& prompt) {
     const size_t n = std::min<size_t>(64, train.texts.count());
     PackedTokens texts;
     for (size_t i = 0; i < n; ++i) texts.add(train.texts.sequence(i));
@@ -101,7 +103,8 @@ double mean_output_distance(const Gpt2Weights& w, const TrainSet& train,
     return pairs ? sum / double(pairs) : 1.0;
 }
 
-json options_json(const TrainJob& job, const TrainerOptions& o, const std::vector<std::string>& classes,
+json options_json(const TrainJob& job, const TrainerOptions& o,
+                  const std::vector<std::string>& classes,
                   const std::vector<LabelToken>& label_tokens, size_t max_length) {
     json lt = json::array();
     for (const auto& t : label_tokens) {
@@ -149,7 +152,9 @@ double score_of(const Validation& v, LossKind kind) {
     return kind == LossKind::token ? v.token_accuracy : v.knn_accuracy;
 }
 
-json number_or_null(double v, bool valid) { return valid ? json(v) : json(nullptr); }
+json number_or_null(double v, bool valid) {
+    return valid ? json(v) : json(nullptr);
+}
 
 std::string history_line(const EpochRecord& e, size_t step, double rate, double seconds) {
     const Validation& v = e.validation;
@@ -170,7 +175,9 @@ void write_prompt(const fs::path& base, const MatrixD& prompt) {
     for (size_t i = 0; i < f.size(); ++i) f.data()[i] = float(prompt.data()[i]);
     write_npy(fs::path(base).replace_extension(".npy"), f);
     const std::vector<TensorToWrite> t{
-        {"prompt", TensorDType::F32, {1, f.rows(), f.cols()},
+        {"prompt",
+         TensorDType::F32,
+         {1, f.rows(), f.cols()},
          {reinterpret_cast<const std::byte*>(f.data()), f.size() * sizeof(float)}}};
     write_safetensors(fs::path(base).replace_extension(".safetensors"), t,
                       {{"format", "pt"}, {"producer", "promptlens train-prompt"}});
@@ -184,6 +191,10 @@ std::string format_validation(const Validation& v) {
 }
 
 }  // namespace
+
+OutputKind default_output(LossKind loss) {
+    return loss == LossKind::token ? OutputKind::label_logits : OutputKind::hidden;
+}
 
 TrainJobResult run_train_job(const TrainJob& job, const std::string& out_dir) {
     const fs::path out(out_dir);
@@ -215,13 +226,16 @@ TrainJobResult run_train_job(const TrainJob& job, const std::string& out_dir) {
             job.prompt_rows, w.config.n_positions);
 
     // Classes: the label tokens' order when there are tokens, else first appearance.
-    const std::vector<LabelToken> label_tokens = resolve_label_tokens(tok, train_ds, job.label_tokens);
+    const std::vector<LabelToken> label_tokens =
+        resolve_label_tokens(tok, train_ds, job.label_tokens);
     std::vector<std::string> classes;
     for (const auto& t : label_tokens) classes.push_back(t.label);
     for (const auto& r : train_ds.rows) {
         if (std::find(classes.begin(), classes.end(), r.label) == classes.end()) {
-            require(label_tokens.empty(), "{}: label '{}' has no label token (--label-tokens gives "
-                    "one per class)", r.source, r.label);
+            require(label_tokens.empty(),
+                    "{}: label '{}' has no label token (--label-tokens gives "
+                    "one per class)",
+                    r.source, r.label);
             classes.push_back(r.label);
         }
     }
@@ -239,7 +253,8 @@ TrainJobResult run_train_job(const TrainJob& job, const std::string& out_dir) {
         o.head.token_ids = o.label_token_ids;
     }
     if (o.loss.kind == LossKind::token && o.head.kind == OutputKind::logits) {
-        require(!label_tokens.empty(), "train-prompt: the token loss needs a label token per class; "
+        require(!label_tokens.empty(),
+                "train-prompt: the token loss needs a label token per class; "
                 "give --label-tokens LABEL=TOKEN,...");
     }
 
@@ -276,8 +291,10 @@ TrainJobResult run_train_job(const TrainJob& job, const std::string& out_dir) {
             state = std::move(old);
             have_state = true;
         } else {
-            require(job.overwrite, "{}: holds another training run (identity {}, this one {}); "
-                    "use a new --out or --overwrite", out.string(), old.identity, identity);
+            require(job.overwrite,
+                    "{}: holds another training run (identity {}, this one {}); "
+                    "use a new --out or --overwrite",
+                    out.string(), old.identity, identity);
         }
     } else if (fs::exists(summary) && !job.overwrite) {
         const json j = json::parse(std::ifstream(summary), nullptr, false);
@@ -295,7 +312,8 @@ TrainJobResult run_train_job(const TrainJob& job, const std::string& out_dir) {
     if (have_state) {
         trainer.restore(state.prompt, state.adam, state.position);
         res.resumed = true;
-        res.resumed_at_step = state.position.epoch * trainer.batches_per_epoch() + state.position.batch;
+        res.resumed_at_step =
+            state.position.epoch * trainer.batches_per_epoch() + state.position.batch;
         if (trainer.finished() && fs::exists(summary)) {
             res.already_complete = true;
             res.best_epoch = state.best_epoch;
@@ -310,7 +328,8 @@ TrainJobResult run_train_job(const TrainJob& job, const std::string& out_dir) {
         write_prompt(out / "prompt-best", trainer.prompt());
         state.history = history_line(e0, 0, 0.0, 0.0);
         res.epochs.push_back(e0);
-        fmt::print("train-prompt: epoch 0 (initial prompt): {}\n", format_validation(e0.validation));
+        fmt::print("train-prompt: epoch 0 (initial prompt): {}\n",
+                   format_validation(e0.validation));
         std::fflush(stdout);
     }
     auto save = [&] {
@@ -328,15 +347,18 @@ TrainJobResult run_train_job(const TrainJob& job, const std::string& out_dir) {
     size_t steps_now = 0;
     while (!trainer.finished()) {
         const size_t epoch = trainer.position().epoch;
-        const size_t rows = std::min(o.batch_size, train.texts.count() - trainer.position().batch * o.batch_size);
+        const size_t rows =
+            std::min(o.batch_size, train.texts.count() - trainer.position().batch * o.batch_size);
         const double loss = trainer.train_step();
         state.epoch_loss_sum += loss * double(rows);
         state.epoch_rows += rows;
         ++steps_now;
-        const size_t step = trainer.position().epoch * trainer.batches_per_epoch() + trainer.position().batch;
+        const size_t step =
+            trainer.position().epoch * trainer.batches_per_epoch() + trainer.position().batch;
         progress.update(step, fmt::format("epoch {}/{} loss {:.4f}", epoch + 1, o.epochs, loss));
         if (trainer.position().epoch != epoch) {  // the epoch ended: validate, keep the best
-            EpochRecord e{epoch + 1, state.epoch_loss_sum / double(state.epoch_rows), trainer.validate(), false};
+            EpochRecord e{epoch + 1, state.epoch_loss_sum / double(state.epoch_rows),
+                          trainer.validate(), false};
             const double score = score_of(e.validation, o.loss.kind);
             if (score > state.best_score) {
                 e.best = true;
@@ -372,20 +394,21 @@ TrainJobResult run_train_job(const TrainJob& job, const std::string& out_dir) {
     res.best_score = state.best_score;
     res.seconds = elapsed() - seconds_before;
 
-    json done = {{"identity", identity},
-                 {"complete", true},
-                 {"model", job.model},
-                 {"data", job.data},
-                 {"validation_data", job.validation_data},
-                 {"train_rows", res.train_rows},
-                 {"validation_rows", res.validation_rows},
-                 {"steps", res.steps},
-                 {"best_epoch", state.best_epoch},
-                 {"best_score", state.best_score},
-                 {"best_score_is", o.loss.kind == LossKind::token ? "validation label-token accuracy"
-                                                                  : "validation k-NN accuracy"},
-                 {"seconds", elapsed()},
-                 {"options", options}};
+    json done = {
+        {"identity", identity},
+        {"complete", true},
+        {"model", job.model},
+        {"data", job.data},
+        {"validation_data", job.validation_data},
+        {"train_rows", res.train_rows},
+        {"validation_rows", res.validation_rows},
+        {"steps", res.steps},
+        {"best_epoch", state.best_epoch},
+        {"best_score", state.best_score},
+        {"best_score_is", o.loss.kind == LossKind::token ? "validation label-token accuracy"
+                                                         : "validation k-NN accuracy"},
+        {"seconds", elapsed()},
+        {"options", options}};
     write_text_file(summary, done.dump(2) + "\n");
     return res;
 }

@@ -26,27 +26,27 @@
 namespace promptlens::train {
 
 struct TrainJob {
-    std::string model;            // model folder (already resolved from a hub name)
-    std::string tokenizer;        // folder with the tokenizer files; "" = the model folder
-    std::string data;             // labelled training texts
-    std::string validation_data;  // "" = hold out validation_fraction of `data`
-    DatasetOptions dataset;       // how to read both
+    std::string model;                 // model folder (already resolved from a hub name)
+    std::string tokenizer;             // folder with the tokenizer files; "" = the model folder
+    std::string data;                  // labelled training texts
+    std::string validation_data;       // "" = hold out validation_fraction of `data`
+    DatasetOptions dataset;            // how to read both
     double validation_fraction = 0.2;  // stratified, seeded
     // label → token ("good=good,bad=bad"); empty: each class whose name is a vocabulary token.
     std::vector<std::pair<std::string, std::string>> label_tokens;
     size_t prompt_rows = 20;  // P
     PromptInit init = PromptInit::random;
-    std::string init_text;    // for PromptInit::text
-    size_t max_length = 1000; // tokens kept per text (also capped at n_positions − P)
-    TrainerOptions trainer;   // loss, head kind, optimiser, schedule, batch, epochs, seed, threads
+    std::string init_text;     // for PromptInit::text
+    size_t max_length = 1000;  // tokens kept per text (also capped at n_positions − P)
+    TrainerOptions trainer;    // loss, head kind, optimiser, schedule, batch, epochs, seed, threads
     double checkpoint_seconds = 30;  // 0 = after every step
     bool overwrite = false;          // replace another run's outputs in OUT instead of refusing
     size_t abort_after_steps = 0;    // tests: stop (as if killed) after this many steps
 };
 
 struct EpochRecord {
-    size_t epoch = 0;         // 0 = before training
-    double train_loss = -1;   // mean over the epoch's batches (−1 for epoch 0)
+    size_t epoch = 0;        // 0 = before training
+    double train_loss = -1;  // mean over the epoch's batches (−1 for epoch 0)
     Validation validation;
     bool best = false;
 };
@@ -64,6 +64,10 @@ struct TrainJobResult {
     double margin = 0;  // the distance loss's margin, when it was chosen automatically
     double seconds = 0;
 };
+
+// What the loss sees when the user does not say: the label-token logits for the token loss, the
+// final hidden state for the others.
+OutputKind default_output(LossKind loss);
 
 TrainJobResult run_train_job(const TrainJob& job, const std::string& out_dir);
 

@@ -68,7 +68,8 @@ double meta_double(const SafetensorsFile& f, const std::string& key) {
 
 void save_train_state(const std::filesystem::path& path, const TrainState& s) {
     const size_t P = s.prompt.rows(), C = s.prompt.cols();
-    std::vector<TensorToWrite> tensors{{"prompt", TensorDType::F64, {P, C}, as_bytes(s.prompt.values())}};
+    std::vector<TensorToWrite> tensors{
+        {"prompt", TensorDType::F64, {P, C}, as_bytes(s.prompt.values())}};
     if (!s.adam.m.empty()) {
         tensors.push_back({"adam_m", TensorDType::F64, {P, C}, as_bytes(s.adam.m)});
         tensors.push_back({"adam_v", TensorDType::F64, {P, C}, as_bytes(s.adam.v)});

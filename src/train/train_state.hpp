@@ -21,10 +21,10 @@ struct TrainState {
     TrainPosition position;
     double epoch_loss_sum = 0;  // Σ batch loss × rows over the unfinished epoch's batches
     size_t epoch_rows = 0;
-    double best_score = -1;     // the best validation score so far (see train_job.hpp)
-    size_t best_epoch = 0;      // its epoch (0 = the initial prompt)
-    std::string history;        // history.jsonl as written so far
-    double seconds = 0;         // training time before this run
+    double best_score = -1;  // the best validation score so far (see train_job.hpp)
+    size_t best_epoch = 0;   // its epoch (0 = the initial prompt)
+    std::string history;     // history.jsonl as written so far
+    double seconds = 0;      // training time before this run
 };
 
 void save_train_state(const std::filesystem::path& path, const TrainState& state);

@@ -58,7 +58,8 @@ PromptTrainer::PromptTrainer(const Gpt2Weights& w, const TrainSet& train,
     if (options_.loss.kind != LossKind::token) {
         require(options_.batch_size >= 2,
                 "training: the {} loss compares rows of a batch; the batch size must be at "
-                "least 2", loss_kind_name(options_.loss.kind));
+                "least 2",
+                loss_kind_name(options_.loss.kind));
     } else {
         require(options_.head.kind != OutputKind::hidden,
                 "training: the token loss needs logits (label-logits or logits), not the hidden "
@@ -83,8 +84,8 @@ std::vector<size_t> PromptTrainer::epoch_order(size_t epoch) const {
 
 void PromptTrainer::restore(MatrixD prompt, AdamState adam, TrainPosition position) {
     require(prompt.rows() == prompt_.rows() && prompt.cols() == prompt_.cols(),
-            "training: the restored prompt is {}×{}, expected {}×{}", prompt.rows(),
-            prompt.cols(), prompt_.rows(), prompt_.cols());
+            "training: the restored prompt is {}×{}, expected {}×{}", prompt.rows(), prompt.cols(),
+            prompt_.rows(), prompt_.cols());
     require(position.batch < batches_per_epoch() || position.batch == 0,
             "training: the restored position (batch {}) is past the epoch's {} batches",
             position.batch, batches_per_epoch());
@@ -231,7 +232,8 @@ Validation PromptTrainer::validate(const MatrixD& prompt) const {
         for (size_t i = b; i < e; ++i) {
             std::copy(z.row(i).begin(), z.row(i).end(), zb.row(i - b).begin());
             t[i - b] = val_.classes[i];
-            if (options_.loss.kind == LossKind::token && full) t[i - b] = label_ids[size_t(t[i - b])];
+            if (options_.loss.kind == LossKind::token && full)
+                t[i - b] = label_ids[size_t(t[i - b])];
         }
         v.loss += compute_loss(options_.loss, zb, t).value * double(e - b) / double(N);
     }

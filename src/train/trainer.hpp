@@ -43,9 +43,9 @@ struct TrainerOptions {
     size_t warmup_steps = 0;
     size_t batch_size = 8;
     size_t epochs = 5;
-    uint64_t seed = 0;   // batch order
-    int threads = 1;     // 0 = all cores; results do not depend on it
-    size_t knn_k = 10;   // k of the validation k-NN accuracy
+    uint64_t seed = 0;  // batch order
+    int threads = 1;    // 0 = all cores; results do not depend on it
+    size_t knn_k = 10;  // k of the validation k-NN accuracy
     GradEngine engine = GradEngine::cpu;
     // bf16: the text passes, validation and the forward GEMMs of the gradient's prompt pass in
     // bf16 (about 1.7x faster, ~1e-2 relative error); the backward GEMMs stay fp32.
@@ -53,9 +53,9 @@ struct TrainerOptions {
 };
 
 struct Validation {
-    double loss = 0;            // mean over consecutive batches of batch_size rows
-    double token_accuracy = -1; // argmax of the label-token logits is the class; −1 = no tokens
-    double knn_accuracy = -1;   // 5-fold k-NN accuracy of the last hidden states; −1 = too few
+    double loss = 0;             // mean over consecutive batches of batch_size rows
+    double token_accuracy = -1;  // argmax of the label-token logits is the class; −1 = no tokens
+    double knn_accuracy = -1;    // 5-fold k-NN accuracy of the last hidden states; −1 = too few
 };
 
 struct TrainPosition {

@@ -14,9 +14,9 @@
 
 #include "core/rng.hpp"
 #include "gpt2_golden.hpp"
+#include "model/gpt2_cpu.hpp"
 #include "model/gpt2_reference.hpp"
 #include "train/output_head.hpp"
-#include "model/gpt2_cpu.hpp"
 #include "train/prompt_grad_cpu.hpp"
 #include "train/prompt_grad_reference.hpp"
 #include "train/prompt_loss.hpp"
@@ -203,7 +203,8 @@ TEST_P(PromptGradFiniteDifference, DirectionalDerivativesMatchCentralDifferences
             minus.data()[k] -= h * dir.data()[k];
             analytic += grad.data()[k] * dir.data()[k];
         }
-        const double numeric = (batch_loss(c, plus, nullptr) - batch_loss(c, minus, nullptr)) / (2 * h);
+        const double numeric =
+            (batch_loss(c, plus, nullptr) - batch_loss(c, minus, nullptr)) / (2 * h);
         std::cout << "[ fd ] " << train::loss_kind_name(c.loss) << " on "
                   << train::output_kind_name(c.output) << ": analytic " << analytic << ", numeric "
                   << numeric << "\n";
@@ -211,22 +212,21 @@ TEST_P(PromptGradFiniteDifference, DirectionalDerivativesMatchCentralDifferences
     }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Losses, PromptGradFiniteDifference,
-    ::testing::Values(Case{LossKind::token, OutputKind::label_logits},
-                      Case{LossKind::token, OutputKind::logits},
-                      Case{LossKind::cosine, OutputKind::hidden},
-                      Case{LossKind::cosine, OutputKind::label_logits},
-                      Case{LossKind::distance, OutputKind::hidden},
-                      Case{LossKind::distance, OutputKind::logits},
-                      Case{LossKind::contrastive, OutputKind::hidden},
-                      Case{LossKind::contrastive, OutputKind::logits}),
-    [](const auto& tp) {
-        std::string n = std::string(train::loss_kind_name(tp.param.loss)) + "_" +
-                        train::output_kind_name(tp.param.output);
-        for (char& ch : n) ch = ch == '-' ? '_' : ch;
-        return n;
-    });
+INSTANTIATE_TEST_SUITE_P(Losses, PromptGradFiniteDifference,
+                         ::testing::Values(Case{LossKind::token, OutputKind::label_logits},
+                                           Case{LossKind::token, OutputKind::logits},
+                                           Case{LossKind::cosine, OutputKind::hidden},
+                                           Case{LossKind::cosine, OutputKind::label_logits},
+                                           Case{LossKind::distance, OutputKind::hidden},
+                                           Case{LossKind::distance, OutputKind::logits},
+                                           Case{LossKind::contrastive, OutputKind::hidden},
+                                           Case{LossKind::contrastive, OutputKind::logits}),
+                         [](const auto& tp) {
+                             std::string n = std::string(train::loss_kind_name(tp.param.loss)) +
+                                             "_" + train::output_kind_name(tp.param.output);
+                             for (char& ch : n) ch = ch == '-' ? '_' : ch;
+                             return n;
+                         });
 
 }  // namespace
 }  // namespace promptlens

@@ -8,8 +8,8 @@
 #include <set>
 
 #include "core/npy.hpp"
-#include "test_helpers.hpp"
 #include "model/gpt2_weights.hpp"
+#include "test_helpers.hpp"
 #include "train/adam.hpp"
 #include "train/prompt_init.hpp"
 #include "train/prompt_loss.hpp"
@@ -74,8 +74,9 @@ TEST(PromptLoss, DegenerateBatchesStayFinite) {
             }
         }
     }
-    EXPECT_THROW(train::compute_loss({.kind = LossKind::token}, same, std::vector<int32_t>{0, 1, 3, 0}),
-                 Error);
+    EXPECT_THROW(
+        train::compute_loss({.kind = LossKind::token}, same, std::vector<int32_t>{0, 1, 3, 0}),
+        Error);
     EXPECT_THROW(train::compute_loss({.kind = LossKind::distance}, same, two), Error);  // margin 0
 }
 
@@ -88,9 +89,10 @@ TEST(PromptLoss, GradientsMatchFiniteDifferences) {
         v = double(x >> 11) * 0x1.0p-53 * 2 - 1;
     }
     const std::vector<int32_t> y{0, 1, 2, 0, 1, 1};
-    for (LossKind k : {LossKind::token, LossKind::cosine, LossKind::distance, LossKind::contrastive}) {
-        const train::LossOptions o{.kind = k, .margin = k == LossKind::distance ? 1.2 : -0.3,
-                                   .temperature = 0.5};
+    for (LossKind k :
+         {LossKind::token, LossKind::cosine, LossKind::distance, LossKind::contrastive}) {
+        const train::LossOptions o{
+            .kind = k, .margin = k == LossKind::distance ? 1.2 : -0.3, .temperature = 0.5};
         const auto r = train::compute_loss(o, z, y);
         for (size_t i = 0; i < z.size(); ++i) {
             MatrixD a = z, b = z;
@@ -141,9 +143,9 @@ TEST(TrainJob, TokenLossLowersTheLossAndRaisesValidationAccuracy) {
     EXPECT_GE(last.validation.token_accuracy, r.epochs[0].validation.token_accuracy + 0.15);
     EXPECT_EQ(r.train_rows, 480u);
     EXPECT_EQ(r.validation_rows, 120u);
-    for (const char* f : {"prompt-best.npy", "prompt-best.safetensors", "prompt-last.npy",
-                          "prompt-last.safetensors", "history.jsonl", "train.json",
-                          "checkpoint.safetensors"}) {
+    for (const char* f :
+         {"prompt-best.npy", "prompt-best.safetensors", "prompt-last.npy",
+          "prompt-last.safetensors", "history.jsonl", "train.json", "checkpoint.safetensors"}) {
         EXPECT_TRUE(std::filesystem::exists(dir / f)) << f;
     }
     const Matrix best = read_npy_matrix(dir / "prompt-best.npy");
@@ -159,7 +161,8 @@ TEST(TrainJob, TokenLossLowersTheLossAndRaisesValidationAccuracy) {
 // 1.4 s); the last epoch 0.74.
 TEST(TrainJob, ContrastiveLossSeparatesTheHiddenStates) {
     test::TempDir dir;
-    const auto r = train::run_train_job(lexical_job(LossKind::contrastive, 20), dir.path().string());
+    const auto r =
+        train::run_train_job(lexical_job(LossKind::contrastive, 20), dir.path().string());
     const double before = r.epochs[0].validation.knn_accuracy;
     std::cout << "[ train ] contrastive: k-NN accuracy " << before << " -> best " << r.best_score
               << " (epoch " << r.best_epoch << "), last " << r.epochs.back().validation.knn_accuracy
@@ -213,23 +216,28 @@ TEST(TrainJob, FastAndReferenceGradientsTrainTheSamePrompt) {
     train::run_train_job(job, a.path().string());
     job.trainer.engine = train::GradEngine::reference;
     train::run_train_job(job, b.path().string());
-    const Matrix pa = read_npy_matrix(a / "prompt-last.npy"), pb = read_npy_matrix(b / "prompt-last.npy");
+    const Matrix pa = read_npy_matrix(a / "prompt-last.npy"),
+                 pb = read_npy_matrix(b / "prompt-last.npy");
     double diff = 0, norm = 0;
     for (size_t i = 0; i < pa.size(); ++i) {
         diff += double(pa.data()[i] - pb.data()[i]) * (pa.data()[i] - pb.data()[i]);
         norm += double(pb.data()[i]) * pb.data()[i];
     }
-    std::cout << "[ train ] fast vs reference prompt: relative L2 " << std::sqrt(diff / norm) << "\n";
+    std::cout << "[ train ] fast vs reference prompt: relative L2 " << std::sqrt(diff / norm)
+              << "\n";
     EXPECT_LT(std::sqrt(diff / norm), 1e-4);
 }
 
-// --precision bf16 (forward passes in bf16, backward GEMMs fp32): the first step's gradient is close to the fp32
-// one, not equal. Measured relative error (max |diff| / max |fp32|) 1.6e-2; limit 5e-2.
+// --precision bf16 (forward passes in bf16, backward GEMMs fp32): the first step's gradient is
+// close to the fp32 one, not equal. Measured relative error (max |diff| / max |fp32|) 1.6e-2; limit
+// 5e-2.
 TEST(Trainer, Bf16TextPassesGiveNearlyTheSameGradient) {
     const Gpt2Weights w = load_gpt2_model(test::data_path("gpt2-tiny"));
     train::TrainSet set;
-    const std::vector<std::vector<int32_t>> texts{{464, 3807, 373, 1049, 13}, {40, 12520, 340, 11},
-                                                  {464, 7110, 373, 2089}, {35, 2433, 1110, 2126, 0}};
+    const std::vector<std::vector<int32_t>> texts{{464, 3807, 373, 1049, 13},
+                                                  {40, 12520, 340, 11},
+                                                  {464, 7110, 373, 2089},
+                                                  {35, 2433, 1110, 2126, 0}};
     for (size_t i = 0; i < texts.size(); ++i) {
         set.texts.add(texts[i]);
         set.classes.push_back(int32_t(i % 2));
@@ -296,7 +304,8 @@ TEST(PromptInit, RandomVocabAndTextStartsAreWhatTheySay) {
     for (size_t i = 0; i < v.rows(); ++i) {
         size_t found = SIZE_MAX;
         for (size_t id = 0; id < 5000 && found == SIZE_MAX; ++id) {
-            if (std::equal(v.row(i).begin(), v.row(i).end(), w.wte.begin() + long(id * C))) found = id;
+            if (std::equal(v.row(i).begin(), v.row(i).end(), w.wte.begin() + long(id * C)))
+                found = id;
         }
         ASSERT_NE(found, SIZE_MAX) << "row " << i;
         ids.insert(found);
@@ -313,7 +322,8 @@ TEST(PromptInit, RandomVocabAndTextStartsAreWhatTheySay) {
     double sq = 0, wsq = 0;
     for (double a : r.values()) sq += a * a;
     for (float a : w.wte) wsq += double(a) * a;
-    EXPECT_NEAR(std::sqrt(sq / double(r.size())), std::sqrt(wsq / double(w.wte.size())), 0.1 * std::sqrt(wsq / double(w.wte.size())));
+    EXPECT_NEAR(std::sqrt(sq / double(r.size())), std::sqrt(wsq / double(w.wte.size())),
+                0.1 * std::sqrt(wsq / double(w.wte.size())));
     const MatrixD r2 = train::initial_prompt(w, train::PromptInit::random, 64, 5);
     EXPECT_TRUE(std::equal(r.values().begin(), r.values().end(), r2.values().begin()));
 }
