@@ -26,6 +26,12 @@ std::string slurp(const std::filesystem::path& p) {
     return {std::istreambuf_iterator<char>(f), {}};
 }
 
+size_t count(const std::string& text, const std::string& what) {
+    size_t n = 0;
+    for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+    return n;
+}
+
 // A decoded PNG; pixel() returns un-premultiplied RGB in 0…255.
 class Png {
   public:
@@ -172,6 +178,11 @@ TEST(Plot, VectorFormatsEmbedManyPointsAsOneImageAndKeepTextVector) {
     const std::string pdf = slurp(dir.path() / "f.pdf");
     EXPECT_EQ(pdf.rfind("%PDF-", 0), 0u);
     EXPECT_NE(pdf.find("%%EOF"), std::string::npos);
+    // the same in the PDF: cairo writes the raster as an image XObject (with its alpha as a soft
+    // mask); the 150-point panel stays vector
+    EXPECT_NE(pdf.find("/Subtype /Image"), std::string::npos);
+    EXPECT_EQ(count(pdf, "/Subtype /Image"), 2u) << "one image and its soft mask";
+    EXPECT_NE(pdf.find("/SMask"), std::string::npos);
 }
 
 TEST(Plot, BadInputIsNamed) {
