@@ -185,6 +185,31 @@ TEST(Plot, VectorFormatsEmbedManyPointsAsOneImageAndKeepTextVector) {
     EXPECT_NE(pdf.find("/SMask"), std::string::npos);
 }
 
+TEST(Plot, FigureTitleIsTheSvgAndPdfDocumentTitle) {
+    test::TempDir dir;
+    Blobs b = make_blobs(2, 20, 0);
+    plot::ScatterPanel p;
+    p.xy = b.xy.view();
+    p.codes = b.codes;
+    const std::array<plot::ScatterPanel, 1> panels{p};
+    const std::vector<plot::LegendEntry> legend = {{"a", 20}, {"b", 20}};
+    plot::FigureOptions o;
+    o.title = "blobs <2> & more, model gpt2";
+    plot::write_scatter_figure(dir.path() / "f.svg", panels, legend, o);
+    plot::write_scatter_figure(dir.path() / "f.pdf", panels, legend, o);
+    const std::string svg = slurp(dir.path() / "f.svg");
+    const size_t root = svg.find("<svg ");
+    ASSERT_NE(root, std::string::npos);
+    EXPECT_EQ(svg.find("<title>blobs &lt;2&gt; &amp; more, model gpt2</title>"),
+              svg.find('>', root) + 2)
+        << svg.substr(0, 400);
+    EXPECT_NE(slurp(dir.path() / "f.pdf").find("/Title (blobs <2> & more, model gpt2)"),
+              std::string::npos);
+    o.title.clear();  // no heading, no title element
+    plot::write_scatter_figure(dir.path() / "g.svg", panels, legend, o);
+    EXPECT_EQ(slurp(dir.path() / "g.svg").find("<title>"), std::string::npos);
+}
+
 TEST(Plot, BadInputIsNamed) {
     test::TempDir dir;
     Blobs b = make_blobs(2, 10, 0);
