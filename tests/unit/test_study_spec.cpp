@@ -150,6 +150,21 @@ TEST_F(StudySpecTest, MistakesNameFileLineAndKey) {
               std::string::npos);
 }
 
+TEST(StudySpecModelName, HubNameFolderNameOrRandom) {
+    StudyModel m;
+    m.path = "gpt2";
+    EXPECT_EQ(model_name(m), "gpt2");
+    m.path = "/models/hf/gpt2-medium";
+    EXPECT_EQ(model_name(m), "gpt2-medium");
+    m.path = "/models/hf/distilgpt2/";
+    EXPECT_EQ(model_name(m), "distilgpt2");
+    m = {};
+    m.random = true;
+    m.random_spec.layers = 1;
+    m.random_spec.embd = 16;
+    EXPECT_EQ(model_name(m), "random-weight GPT-2 (1 layers, width 16)");
+}
+
 TEST(StepCache, FreshOnlyWithTheSameKeyAndEveryOutput) {
     test::TempDir dir;
     const StepCache cache(dir.path());
