@@ -131,6 +131,52 @@ test('hovering a known point shows its text, label, cluster and neighbours', { s
   await context.close();
 });
 
+// How many of 16 spots on the 6 px hover ring around `row` in panel `p` are drawn (alpha > 150) on
+// the panel's overlay canvas (read through a 1x1 copy, as colourAt below).
+async function ringAround(page, px, p, row) {
+  const lx = px.xs[row] - px.rect.left, ly = px.ys[row] - px.rect.top;
+  const spots = Array.from({ length: 16 }, (_, k) => [lx + 6 * Math.cos((k * Math.PI) / 8), ly + 6 * Math.sin((k * Math.PI) / 8)]);
+  return page.evaluate(([p, spots]) => {
+    const cv = document.querySelectorAll('canvas.overlay')[p];
+    const one = document.createElement('canvas');
+    one.width = one.height = 1;
+    const ctx = one.getContext('2d', { willReadFrequently: true });
+    let drawn = 0;
+    for (const [x, y] of spots) {
+      ctx.clearRect(0, 0, 1, 1);
+      ctx.drawImage(cv, Math.round(x), Math.round(y), 1, 1, 0, 0, 1, 1);
+      if (ctx.getImageData(0, 0, 1, 1).data[3] > 150) drawn++;
+    }
+    return drawn;
+  }, [p, spots]);
+}
+
+test('hovering a point in one panel rings the same row in the other panel', { skip: !SMALL }, async () => {
+  const D = loadData(SMALL);
+  const { context, page, log, url } = await open(SMALL);
+  const px1 = await pixels(page, D, 1);  // panel 1's canvas-local positions do not move on scroll
+  const px0 = await pixels(page, D, 0);
+  const all = Array.from({ length: D.n }, (_, i) => i);
+  const row = isolatedRow(px0, all);
+  const nset = D.neighbor_sets[0];
+  const nn = new Set(nset.idList.slice(row * nset.k, (row + 1) * nset.k));
+  // a control: a row far from `row` and its neighbours in panel 1, where no ring may appear
+  const far = (i) => [row, ...nn].every((j) => (px1.xs[i] - px1.xs[j]) ** 2 + (px1.ys[i] - px1.ys[j]) ** 2 > 30 ** 2);
+  const other = isolatedRow(px1, all.filter(far));
+  assert.equal(await ringAround(page, px1, 1, row), 0, 'no ring in panel 1 before the hover');
+  await page.mouse.move(px0.xs[row], px0.ys[row]);
+  await page.waitForFunction(() => !document.getElementById('tooltip').hidden);
+  assert.deepEqual(await page.evaluate(() => window.promptlensReport.state.hover), { row, panel: 0 });
+  const ring = await ringAround(page, px1, 1, row);
+  assert.ok(ring >= 12, `row ${row} hovered in panel 0 is ringed in panel 1 (${ring} of 16 spots drawn)`);
+  assert.equal(await ringAround(page, px1, 1, other), 0, `row ${other} is not ringed in panel 1`);
+  await page.mouse.move(1, 1);
+  await page.waitForFunction(() => document.getElementById('tooltip').hidden);
+  assert.equal(await ringAround(page, px1, 1, row), 0, 'the ring goes when the pointer leaves');
+  assertQuiet(log, url);
+  await context.close();
+});
+
 test('box selection links across panels and exports the selected rows (CSV and JSON)', { skip: !SMALL }, async () => {
   const D = loadData(SMALL);
   const { context, page, log, url } = await open(SMALL);
