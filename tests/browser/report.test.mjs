@@ -125,7 +125,7 @@ test('hovering a known point shows its text, label, cluster and neighbours', { s
   // texts hold markup: it must show as text, never become elements
   assert.ok(text.includes('<img src='), 'markup shown literally');
   assert.equal(await page.locator('#tooltip img, #tooltip b').count(), 0);
-  await page.screenshot({ path: path.join(ART, 'report-demo.png'), fullPage: true });
+  await page.screenshot({ path: path.join(ART, 'report-digits-hover.png'), fullPage: true });
   await page.mouse.move(1, 1);
   assertQuiet(log, url);
   await context.close();
