@@ -24,6 +24,28 @@ void select_font(cairo_t* cr, double size, bool bold) {
     cairo_set_font_size(cr, size);
 }
 
+// Text for XML character data: &, < and > escaped (as report_html's html_escape; plot sits below
+// report, so it keeps its own three cases).
+std::string xml_text(std::string_view s) {
+    std::string out;
+    for (char c : s) {
+        switch (c) {
+            case '&':
+                out += "&amp;";
+                break;
+            case '<':
+                out += "&lt;";
+                break;
+            case '>':
+                out += "&gt;";
+                break;
+            default:
+                out += c;
+        }
+    }
+    return out;
+}
+
 }  // namespace
 
 FileFormat format_of(const std::filesystem::path& path) {
@@ -70,6 +92,15 @@ Canvas::~Canvas() {
     if (surface_) cairo_surface_destroy(surface_);
 }
 
+void Canvas::set_title(std::string_view title) {
+    if (format_ == FileFormat::pdf) {
+        const std::string t(title);
+        cairo_pdf_surface_set_metadata(surface_, CAIRO_PDF_METADATA_TITLE, t.c_str());
+    } else if (format_ == FileFormat::svg) {
+        svg_title_ = xml_text(title);
+    }
+}
+
 void Canvas::finish() {
     cairo_surface_flush(surface_);
     if (format_ == FileFormat::png) {
@@ -86,6 +117,13 @@ void Canvas::finish() {
     cairo_surface_finish(surface_);  // flushes the SVG/PDF trailer into bytes_
     require(cairo_surface_status(surface_) == CAIRO_STATUS_SUCCESS, "{}: cannot render: {}",
             path_.string(), cairo_status_to_string(cairo_surface_status(surface_)));
+    if (!svg_title_.empty()) {
+        // Cairo has no SVG title API: the element goes first inside the <svg ...> root.
+        const size_t root = bytes_.find("<svg");
+        const size_t end = root == std::string::npos ? root : bytes_.find('>', root);
+        require(end != std::string::npos, "{}: cairo wrote no <svg> root", path_.string());
+        bytes_.insert(end + 1, "\n<title>" + svg_title_ + "</title>");
+    }
     write_text_file(path_, bytes_);
 }
 

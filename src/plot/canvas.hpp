@@ -29,6 +29,9 @@ class Canvas {
     cairo_t* cr() { return cr_; }
     FileFormat format() const { return format_; }
     double png_scale() const { return png_scale_; }
+    // The figure's title as document metadata, beside the drawn heading: an SVG <title> element
+    // (what viewers and screen readers show), the PDF's Title; PNG has none.
+    void set_title(std::string_view title);
     // Flushes the drawing and writes the file atomically. Call once, after drawing.
     void finish();
 
@@ -37,6 +40,7 @@ class Canvas {
     FileFormat format_;
     double png_scale_;
     std::string bytes_;  // SVG/PDF stream output, written to the file by finish()
+    std::string svg_title_;
     cairo_surface_t* surface_ = nullptr;
     cairo_t* cr_ = nullptr;
 };

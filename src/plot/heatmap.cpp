@@ -29,6 +29,7 @@ void write_heatmap(const std::filesystem::path& path, const Heatmap& h, double p
     cairo_t* cr = canvas.cr();
     const Rgb ink = from_hex(0x222222);
 
+    canvas.set_title(h.title);
     set_colour(cr, ink);
     draw_text(cr, width / 2, 20, fit_text(cr, h.title, 12, width - 20, true), 12, Align::centre,
               true);

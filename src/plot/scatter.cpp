@@ -192,6 +192,7 @@ void write_scatter_figure(const std::filesystem::path& path, std::span<const Sca
     Canvas canvas(path, l.width, l.height, o.png_scale);
     cairo_t* cr = canvas.cr();
     if (!o.title.empty()) {
+        canvas.set_title(o.title);
         set_colour(cr, from_hex(0x111111));
         draw_text(cr, l.width / 2, kMargin + 18, fit_text(cr, o.title, 14, l.width - 24, true), 14,
                   Align::centre, true);

@@ -5,8 +5,9 @@
 //  * point radius and opacity chosen from N, so 300 points and 25,000 points both read well;
 //  * points drawn in an order shuffled with a seed, so no class systematically hides another,
 //    and the same seed gives byte-identical files;
-//  * each panel has a title (model / prompt / output / scaling / method), axis names (e.g. "PC1
-//    (12.3%)") and a corner note for its separation metric;
+//  * each panel has a title (e.g. method / prompt / output / scaling), a subtitle (its parameters),
+//    axis names (e.g. "PC1 (12.3%)") and a corner note for its separation metric; the figure's
+//    heading (a study's names its model) is also the SVG/PDF document title;
 //  * in SVG and PDF the text, axes and legend stay vector while many points (above
 //    `raster_points_above`) become one embedded raster layer per panel, so files stay small.
 // Files are written under a temporary name and renamed when complete.

@@ -47,9 +47,7 @@ void write_study_report(const fs::path& path, const StudySpec& s, const ExtractJ
                         const StudyRunSummary& sum, int threads) {
     report::ReportData d;
     d.title = s.title;
-    d.model = sum.random_model ? fmt::format("random-weight GPT-2 ({} layers, width {})",
-                                             s.model.random_spec.layers, s.model.random_spec.embd)
-                               : s.model.path;
+    d.model = sum.random_model ? model_name(s.model) : s.model.path;
     d.random_weights = sum.random_model;
     d.provenance.push_back(fmt::format("study {}", s.file.string()));
     d.provenance.push_back(

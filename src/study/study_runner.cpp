@@ -171,10 +171,10 @@ std::vector<fs::path> write_figures(const StudySpec& s, const std::vector<Panel>
     for (size_t c = 0; c < labels.n_classes(); ++c)
         legend.push_back({labels.classes[c], counts[c]});
     plot::FigureOptions fo;
-    fo.title = s.title;
+    fo.title = fmt::format("{} · model {}", s.title, model_name(s.model));
     fo.columns = s.methods.size();
     fo.seed = s.seed;
-    for (const char* ext : {"png", "pdf"}) {
+    for (const char* ext : {"png", "svg", "pdf"}) {
         const fs::path f = dir / fmt::format("grid.{}", ext);
         plot::write_scatter_figure(f, sp, legend, fo);
         files.push_back(f);

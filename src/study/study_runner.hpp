@@ -4,7 +4,8 @@
 //  2. extract: every text through GPT-2 and every prompt (extract/extract_job.hpp), resumable;
 //  3. panels: for each prompt × output × scaling (grid rows) and method (grid columns) a 2-D
 //     embedding with its metrics and KMeans tables (study_panel.hpp), cached per panel;
-//  4. figures: the small-multiples grid (PNG and PDF) and one heatmap per KMeans table;
+//  4. figures: the small-multiples grid (PNG, SVG and PDF; its heading names the study and the
+//     model) and one heatmap per KMeans table;
 //  5. tables: OUT/metrics.csv and OUT/summary.json; 6. the interactive OUT/report.html.
 #pragma once
 

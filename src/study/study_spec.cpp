@@ -5,6 +5,8 @@
 #include <set>
 #include <sstream>
 
+#include <fmt/format.h>
+
 #define TOML_EXCEPTIONS 1
 #include <toml++/toml.h>
 
@@ -441,6 +443,16 @@ StudySpec read_study(const fs::path& file) {
     std::ostringstream text;
     text << in.rdbuf();
     return parse_study(text.str(), file);
+}
+
+std::string model_name(const StudyModel& m) {
+    if (m.random) {
+        return fmt::format("random-weight GPT-2 ({} layers, width {})", m.random_spec.layers,
+                           m.random_spec.embd);
+    }
+    fs::path p(m.path);
+    if (p.filename().empty()) p = p.parent_path();  // "models/gpt2/"
+    return p.filename().string();
 }
 
 }  // namespace promptlens

@@ -99,4 +99,8 @@ StudySpec read_study(const std::filesystem::path& file);
 // The same from text (tests); `base` resolves relative paths.
 StudySpec parse_study(const std::string& text, const std::filesystem::path& file);
 
+// The model's short name for figure titles: the hub name ("gpt2"), a folder's last component
+// ("/models/gpt2-medium" -> "gpt2-medium"), or "random-weight GPT-2 (2 layers, width 128)".
+std::string model_name(const StudyModel& model);
+
 }  // namespace promptlens

@@ -5,7 +5,8 @@
 #      label-token flags, texts holding markup, 5 nearest neighbours in the 64-d features;
 #   2. 16 panels x 25,000 synthetic points (the performance smoke check);
 #   3. the demo's report (`promptlens demo` on 120 review sentences, random-weight GPT-2).
-# Screenshots, exported files and report-perf.txt go to ARTIFACT_DIR (default: a temp folder).
+# Screenshots (report-digits-hover.png, report-16x25k.png, demo-report.png), exported files and
+# report-perf.txt go to ARTIFACT_DIR (default: a temp folder).
 # Needs: /usr/bin/chromium (apt chromium), node, and `npm ci` at the repository root.
 set -euo pipefail
 : "${PROMPTLENS:?path of the promptlens binary}" "${TEST_DATA:?tests/data}"

@@ -26,6 +26,12 @@ std::string slurp(const std::filesystem::path& p) {
     return {std::istreambuf_iterator<char>(f), {}};
 }
 
+size_t count(const std::string& text, const std::string& what) {
+    size_t n = 0;
+    for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+    return n;
+}
+
 // A decoded PNG; pixel() returns un-premultiplied RGB in 0…255.
 class Png {
   public:
@@ -172,6 +178,36 @@ TEST(Plot, VectorFormatsEmbedManyPointsAsOneImageAndKeepTextVector) {
     const std::string pdf = slurp(dir.path() / "f.pdf");
     EXPECT_EQ(pdf.rfind("%PDF-", 0), 0u);
     EXPECT_NE(pdf.find("%%EOF"), std::string::npos);
+    // the same in the PDF: cairo writes the raster as an image XObject (with its alpha as a soft
+    // mask); the 150-point panel stays vector
+    EXPECT_NE(pdf.find("/Subtype /Image"), std::string::npos);
+    EXPECT_EQ(count(pdf, "/Subtype /Image"), 2u) << "one image and its soft mask";
+    EXPECT_NE(pdf.find("/SMask"), std::string::npos);
+}
+
+TEST(Plot, FigureTitleIsTheSvgAndPdfDocumentTitle) {
+    test::TempDir dir;
+    Blobs b = make_blobs(2, 20, 0);
+    plot::ScatterPanel p;
+    p.xy = b.xy.view();
+    p.codes = b.codes;
+    const std::array<plot::ScatterPanel, 1> panels{p};
+    const std::vector<plot::LegendEntry> legend = {{"a", 20}, {"b", 20}};
+    plot::FigureOptions o;
+    o.title = "blobs <2> & more, model gpt2";
+    plot::write_scatter_figure(dir.path() / "f.svg", panels, legend, o);
+    plot::write_scatter_figure(dir.path() / "f.pdf", panels, legend, o);
+    const std::string svg = slurp(dir.path() / "f.svg");
+    const size_t root = svg.find("<svg ");
+    ASSERT_NE(root, std::string::npos);
+    EXPECT_EQ(svg.find("<title>blobs &lt;2&gt; &amp; more, model gpt2</title>"),
+              svg.find('>', root) + 2)
+        << svg.substr(0, 400);
+    EXPECT_NE(slurp(dir.path() / "f.pdf").find("/Title (blobs <2> & more, model gpt2)"),
+              std::string::npos);
+    o.title.clear();  // no heading, no title element
+    plot::write_scatter_figure(dir.path() / "g.svg", panels, legend, o);
+    EXPECT_EQ(slurp(dir.path() / "g.svg").find("<title>"), std::string::npos);
 }
 
 TEST(Plot, BadInputIsNamed) {

@@ -150,6 +150,64 @@ TEST_F(StudySpecTest, MistakesNameFileLineAndKey) {
               std::string::npos);
 }
 
+// examples/seed-study.toml is checked as `promptlens run --check` checks it: parsed and validated,
+// with stand-ins for the files it names (the IMDB archive and three prompts, not in the repository;
+// the check reads no file contents). It must say what docs/study.md says it is.
+TEST(StudySpecExample, SeedStudyParsesAsTheSeedNotebook) {
+    test::TempDir dir;
+    const auto study = dir.path() / "examples" / "seed-study.toml";
+    std::filesystem::create_directories(study.parent_path());
+    std::filesystem::copy_file(test::data_path("../../examples/seed-study.toml"), study);
+    EXPECT_NE(test::error_of([&] { read_study(study); }).find("aclImdb_v1.tar.gz does not exist"),
+              std::string::npos);
+    std::filesystem::create_directories(dir.path() / "data" / "prompts");
+    test::write_bytes(dir.path() / "data" / "aclImdb_v1.tar.gz", "stand-in");
+    for (const char* p : {"trained-prompt-1-20-768.pt", "trained-prompt-1-20-768-cosine.pt",
+                          "trained-prompt-1-20-768-distance.pt"}) {
+        test::write_bytes(dir.path() / "data" / "prompts" / p, "stand-in");
+    }
+    const StudySpec s = read_study(study);
+    EXPECT_EQ(s.out, dir.path() / "out" / "seed-study");
+    EXPECT_EQ(s.model.path, "gpt2");
+    EXPECT_EQ(model_name(s.model), "gpt2");
+    EXPECT_EQ(s.data.path, dir.path() / "data" / "aclImdb_v1.tar.gz");
+    EXPECT_EQ(s.data.subdir, "aclImdb/test");
+    EXPECT_EQ(s.data.label_folders, "pos=good,neg=bad");
+    EXPECT_EQ(s.data.max_length, 1000u);
+    ASSERT_EQ(s.prompts.size(), 3u);
+    EXPECT_EQ(s.prompts[0].name, "token");
+    EXPECT_EQ(s.prompts[1].name, "cosine");
+    EXPECT_EQ(s.prompts[2].name, "distance");
+    EXPECT_EQ(s.prompts[2].file,
+              dir.path() / "data" / "prompts" / "trained-prompt-1-20-768-distance.pt");
+    EXPECT_TRUE(s.extract.hidden);
+    EXPECT_TRUE(s.extract.logits);
+    EXPECT_TRUE(s.extract.logits_full);
+    EXPECT_EQ(s.extract.label_tokens.size(), 2u);
+    EXPECT_EQ(s.scalings, (std::vector<std::string>{"raw", "scaled"}));
+    ASSERT_EQ(s.methods.size(), 4u);
+    EXPECT_EQ(s.methods[0].method, "pca");
+    EXPECT_EQ(s.methods[1].method, "tsne");
+    EXPECT_EQ(s.methods[2].method, "umap");
+    EXPECT_EQ(s.methods[3].method, "kmeans");
+    EXPECT_EQ(s.methods[3].clusters, (std::vector<int64_t>{2, 8}));
+}
+
+TEST(StudySpecModelName, HubNameFolderNameOrRandom) {
+    StudyModel m;
+    m.path = "gpt2";
+    EXPECT_EQ(model_name(m), "gpt2");
+    m.path = "/models/hf/gpt2-medium";
+    EXPECT_EQ(model_name(m), "gpt2-medium");
+    m.path = "/models/hf/distilgpt2/";
+    EXPECT_EQ(model_name(m), "distilgpt2");
+    m = {};
+    m.random = true;
+    m.random_spec.layers = 1;
+    m.random_spec.embd = 16;
+    EXPECT_EQ(model_name(m), "random-weight GPT-2 (1 layers, width 16)");
+}
+
 TEST(StepCache, FreshOnlyWithTheSameKeyAndEveryOutput) {
     test::TempDir dir;
     const StepCache cache(dir.path());
