@@ -112,15 +112,15 @@ void run_demo(const DemoOptions& o) {
     const std::string study = fmt::format(
         R"(# Written by `promptlens demo`: the seed notebook's study on npm sentiment's review
 # sentences. Edit and rerun with `promptlens run {0}`; unchanged steps are reused.
-title = "promptlens demo: review sentences through {1}"
+title = "promptlens demo: review sentences"   # the figures add " · model ..."
 out = "."
-seed = {2}
+seed = {1}
 
-{3}
+{2}
 [data]
-path = {4}
+path = {3}
 label_column = "label"
-sample = {5}
+sample = {4}
 max_length = 128
 
 [text_prompts]
@@ -138,16 +138,15 @@ scalings = ["raw", "scaled"]
 [methods.pca]
 [methods.tsne]
 perplexity = 30
-{6}
+{5}
 [methods.umap]
 n_neighbors = 15
-{7}
+{6}
 [methods.kmeans]
 clusters = [2, 8]
 )",
-        (out / "study.toml").string(), real ? "GPT-2" : "a random-weight GPT-2", o.seed,
-        model_table, toml_string(data.string()), o.sample, o.fast ? "iterations = 500\n" : "",
-        o.fast ? "epochs = 50\n" : "");
+        (out / "study.toml").string(), o.seed, model_table, toml_string(data.string()), o.sample,
+        o.fast ? "iterations = 500\n" : "", o.fast ? "epochs = 50\n" : "");
     write_text_file(out / "study.toml", study);
     const StudySpec spec = read_study(out / "study.toml");
     StudyRunOptions ro;

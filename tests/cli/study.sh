@@ -24,7 +24,7 @@ svg=$WORK/d1/figures/grid.svg
 if command -v xmllint >/dev/null; then
   xmllint --noout "$svg" && PASSED=$((PASSED + 1)) || fail_test "grid.svg is not well-formed XML"
 fi
-expect_contains "$svg" '<title>promptlens demo: review sentences through '
+expect_contains "$svg" '<title>promptlens demo: review sentences · model '
 expect_contains "$svg" ' · model random-weight GPT-2 (2 layers, width 128)</title>'
 
 # Same study, two threads: every panel byte-identical.
