@@ -8,6 +8,7 @@
 #include "core/error.hpp"
 #include "core/parallel.hpp"
 #include "core/rng.hpp"
+#include "embed/tsne_attraction.hpp"
 #include "reduce/pca.hpp"
 
 namespace promptlens {
@@ -37,6 +38,25 @@ struct PhaseEnd {
     double kl = std::numeric_limits<double>::quiet_NaN();
     TsneStop stop = TsneStop::max_iter;
 };
+
+// Σ e·p_ij log(e·p_ij / q_ij), q_ij = w_ij / Z, over the stored entries of rows [begin, end).
+double kl_rows(const CsrMatrix& p, double exaggeration, std::span<const double> y, size_t dims,
+               double inv_z, size_t begin, size_t end) {
+    double kl = 0;
+    for (size_t i = begin; i < end; ++i) {
+        const double* yi = y.data() + i * dims;
+        for (auto e = static_cast<size_t>(p.indptr[i]); e < static_cast<size_t>(p.indptr[i + 1]);
+             ++e) {
+            const double* yj = y.data() + static_cast<size_t>(p.indices[e]) * dims;
+            double d2 = 0;
+            for (size_t c = 0; c < dims; ++c) d2 += (yi[c] - yj[c]) * (yi[c] - yj[c]);
+            const double w = 1.0 / (1.0 + d2);
+            const double pe = exaggeration * p.values[e];
+            if (pe > 0) kl += pe * std::log(pe / (w * inv_z));
+        }
+    }
+    return kl;
+}
 
 }  // namespace
 
@@ -88,27 +108,15 @@ double tsne_gradient(const CsrMatrix& p, double exaggeration, std::span<const do
     const size_t chunks = chunk_count(n, kRowChunk);
     std::vector<double> kl_part(chunks, 0.0);
     parallel_for(chunks, threads, [&](size_t chunk) {
-        const size_t end = std::min(n, (chunk + 1) * kRowChunk);
-        double attr[8];
-        double kl = 0;
-        for (size_t i = chunk * kRowChunk; i < end; ++i) {
-            const double* yi = y.data() + i * dims;
-            std::fill(attr, attr + dims, 0.0);
-            for (auto e = static_cast<size_t>(p.indptr[i]);
-                 e < static_cast<size_t>(p.indptr[i + 1]); ++e) {
-                const double* yj = y.data() + static_cast<size_t>(p.indices[e]) * dims;
-                double d2 = 0;
-                for (size_t c = 0; c < dims; ++c) d2 += (yi[c] - yj[c]) * (yi[c] - yj[c]);
-                const double w = 1.0 / (1.0 + d2);
-                const double pe = exaggeration * p.values[e];
-                const double coef = pe * w;
-                for (size_t c = 0; c < dims; ++c) attr[c] += coef * (yi[c] - yj[c]);
-                if (with_kl && pe > 0) kl += pe * std::log(pe / (w * inv_z));
-            }
+        const size_t begin = chunk * kRowChunk, end = std::min(n, (chunk + 1) * kRowChunk);
+        double attr[kRowChunk * 8];
+        tsne_attraction(p, exaggeration, y, dims, begin, end, attr);
+        for (size_t i = begin; i < end; ++i) {
             double* gi = grad.data() + i * dims;
-            for (size_t c = 0; c < dims; ++c) gi[c] = 4.0 * (attr[c] - gi[c] * inv_z);
+            const double* ai = attr + (i - begin) * dims;
+            for (size_t c = 0; c < dims; ++c) gi[c] = 4.0 * (ai[c] - gi[c] * inv_z);
         }
-        kl_part[chunk] = kl;
+        if (with_kl) kl_part[chunk] = kl_rows(p, exaggeration, y, dims, inv_z, begin, end);
     });
     return with_kl ? ordered_sum(kl_part) : std::numeric_limits<double>::quiet_NaN();
 }

@@ -27,7 +27,7 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
 }
 
 // Eight independent partial sums, combined in a fixed order: the same value whichever vector
-// width a clone uses (ISO C++ mode: no FMA contraction), so results do not depend on the CPU
+// width a clone uses (compiled with -ffp-contract=off: no FMA), so results do not depend on the CPU
 // path taken.
 #define PROMPTLENS_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 PROMPTLENS_CLONES float dot(const float* a, const float* b, size_t d) {
