@@ -8,6 +8,7 @@
 
 #include "core/error.hpp"
 #include "core/parallel.hpp"
+#include "metrics/distances.hpp"
 
 namespace promptlens {
 namespace {
@@ -18,26 +19,6 @@ constexpr size_t kRowChunk = 256;  // rows per parallel chunk (fixed: results do
 constexpr int kSearchSteps = 100;
 constexpr double kEntropyTolerance = 1e-5;
 constexpr double kEpsilonSum = 1e-8;  // EPSILON_DBL: a row whose weights all underflow
-
-// ‖a − b‖² with differences and sums in double, in eight lanes (coordinate t into lane t mod 8)
-// added in a fixed tree: the same value from every clone (-ffp-contract=off: no FMA).
-__attribute__((target_clones("avx512f", "avx2", "default"))) double sq_distance(const float* a,
-                                                                                const float* b,
-                                                                                size_t d) {
-    double s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-    size_t c = 0;
-    for (; c + 8 <= d; c += 8) {
-        for (size_t u = 0; u < 8; ++u) {
-            const double t = static_cast<double>(a[c + u]) - static_cast<double>(b[c + u]);
-            s[u] += t * t;
-        }
-    }
-    for (; c < d; ++c) {
-        const double t = static_cast<double>(a[c]) - static_cast<double>(b[c]);
-        s[c % 8] += t * t;
-    }
-    return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
-}
 
 }  // namespace
 
@@ -86,8 +67,8 @@ Matrix tsne_neighbor_sq_distances(ConstMatView x, std::span<const int32_t> neigh
                 const int32_t j = neighbors[i * k + c];
                 require(j >= 0 && static_cast<size_t>(j) < n,
                         "t-SNE: neighbour id {} of row {} outside [0, {})", j, i, n);
-                sq(i, c) =
-                    static_cast<float>(sq_distance(xi, x.row(static_cast<size_t>(j)).data(), d));
+                sq(i, c) = static_cast<float>(
+                    exact_sq_distance(xi, x.row(static_cast<size_t>(j)).data(), d));
             }
         }
     });

@@ -151,11 +151,7 @@ Neighbors umap_neighbors(ConstMatView data, ConstMatView queries, size_t k, Umap
             for (size_t t = 0; t < kc; ++t) {
                 const int32_t j = cand.of(i)[t];
                 auto xj = rd.row(static_cast<size_t>(j));
-                double s = 0;
-                for (size_t u = 0; u < qi.size(); ++u) {
-                    const double e = double(qi[u]) - double(xj[u]);
-                    s += e * e;
-                }
+                const double s = exact_sq_distance(qi.data(), xj.data(), qi.size());
                 exact[t] = {cosine ? s / 2 : std::sqrt(s), j};
             }
             std::sort(exact.begin(), exact.end());

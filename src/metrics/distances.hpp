@@ -40,8 +40,9 @@ class SqDistanceTiles {
     std::vector<float> scratch_;
 };
 
-// ‖a − b‖² in double from float rows of length d, summed in 4 interleaved partial sums (so it
-// vectorises); every exact distance here (references included) uses this one function.
+// ‖a − b‖² in double from float rows of length d, summed in 8 interleaved partial sums (AVX-512 /
+// AVX2 / baseline clones, all with the same bits); every exact distance here (references, t-SNE's
+// P, UMAP's neighbour lists) uses this one function.
 double exact_sq_distance(const float* a, const float* b, size_t d);
 
 // Plain double loop reference: out (Q×N) = ‖q_i − x_j‖².
