@@ -1,6 +1,7 @@
 #include "embed/umap_layout.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 
@@ -12,6 +13,7 @@ namespace {
 
 constexpr size_t kRowBlock = 256;  // rows owned by one task of the parallel schedule
 constexpr size_t kObjectivePairs = 4096;
+constexpr size_t kObjectiveEdges = 16384;  // edges the attraction term is estimated on
 constexpr uint64_t kSerialStream = 0x5e71a1;
 constexpr uint64_t kObjectiveStream = 0x0b1ec7;
 
@@ -76,6 +78,20 @@ UmapSgd::UmapSgd(MatView head, ConstMatView tail, const SparseGraph& graph,
     next_sample_ = epochs_per_sample_;
     next_negative_ = epochs_per_negative_;
     Rng rng(options.seed, kObjectiveStream);
+    // The objective's edges: all of them when few, else a fixed seeded sample (with repeats),
+    // each with its head row.
+    if (m <= kObjectiveEdges) {
+        for (size_t j = 0; j < n; ++j)
+            for (int64_t i = row_ptr_[j]; i < row_ptr_[j + 1]; ++i)
+                objective_edges_.emplace_back(static_cast<int32_t>(j), i);
+    } else {
+        for (size_t t = 0; t < kObjectiveEdges; ++t) {
+            const auto i = static_cast<int64_t>(rng.below(m));
+            const auto j =
+                std::upper_bound(row_ptr_.begin(), row_ptr_.end(), i) - row_ptr_.begin() - 1;
+            objective_edges_.emplace_back(static_cast<int32_t>(j), i);
+        }
+    }
     if (tail.rows() > 1)
         for (size_t i = 0; i < kObjectivePairs; ++i) {
             const auto x = static_cast<int32_t>(rng.below(n));
@@ -166,60 +182,89 @@ void UmapSgd::epoch_parallel_dim(float alpha) {
     }
     // Each end gets two pulls per sample in umap-learn (as head of (j,k), as tail of (k,j)).
     const float pull = options_.move_other ? 2.0f : 1.0f;
+    uint64_t epoch_key = options_.seed ^ (static_cast<uint64_t>(epoch_) * 0xD1B54A32D192ED03ULL);
+    epoch_key = Rng::splitmix64(epoch_key);
+
+    // A row's samples of this epoch as a list of steps, in umap-learn's order (each sampled edge's
+    // pull, then its negatives): t ≥ 0 pulls towards row t, t < 0 pushes away from row −t − 1.
+    // Negative rows are a hash of (seed, epoch, edge, draw), so a row's list depends on nothing
+    // but its own edges.
+    auto build = [&](size_t j, std::vector<int32_t>& steps) {
+        steps.clear();
+        for (int64_t i = row_ptr_[j]; i < row_ptr_[j + 1]; ++i) {
+            if (next_sample_[i] > n) continue;
+            steps.push_back(tail_index_[i]);
+            next_sample_[i] += epochs_per_sample_[i];
+            const auto n_neg =
+                static_cast<int64_t>((n - next_negative_[i]) / epochs_per_negative_[i]);
+            for (int64_t p = 0; p < n_neg; ++p) {
+                uint64_t h = epoch_key + static_cast<uint64_t>(i) * 0x9E3779B97F4A7C15ULL +
+                             static_cast<uint64_t>(p);
+                const auto kk = static_cast<size_t>(
+                    (static_cast<__uint128_t>(Rng::splitmix64(h)) * n_tail) >> 64);
+                if (options_.move_other && kk == j) continue;
+                steps.push_back(-static_cast<int32_t>(kk) - 1);
+            }
+            next_negative_[i] += static_cast<double>(n_neg) * epochs_per_negative_[i];
+        }
+    };
+    auto apply = [&](float* cur, int32_t step) {
+        if (step >= 0) {
+            const float* oth = others.data() + static_cast<size_t>(step) * others.stride();
+            float d2 = 0;
+            for (size_t d = 0; d < dim; ++d) d2 += (cur[d] - oth[d]) * (cur[d] - oth[d]);
+            const float coeff = d2 > 0 ? attract_coeff(d2, a_, b_) : 0.0f;
+            for (size_t d = 0; d < dim; ++d)
+                cur[d] += pull * clip4(coeff * (cur[d] - oth[d])) * alpha;
+            return;
+        }
+        const float* o = others.data() + static_cast<size_t>(-(step + 1)) * others.stride();
+        float dd = 0;
+        for (size_t d = 0; d < dim; ++d) dd += (cur[d] - o[d]) * (cur[d] - o[d]);
+        const float c = dd > 0 ? repel_coeff(dd, a_, b_, gamma) : 0.0f;
+        for (size_t d = 0; d < dim; ++d)
+            cur[d] += (c > 0 ? clip4(c * (cur[d] - o[d])) : 4.0f) * alpha;
+    };
+
+    // A row's steps form one dependency chain (each moves the row that the next one reads), and
+    // rows are independent within an epoch: kLanes rows advance in lockstep, so the CPU overlaps
+    // their chains. The order of each row's own steps, and so every byte, stays the same.
+    constexpr size_t kLanes = 8;  // measured: 4 and 8 alike, both ~20% faster than 1
     const size_t blocks = chunk_count(rows, kRowBlock);
     parallel_for(blocks, options_.threads, [&](size_t block) {
-        Rng rng(options_.seed, (static_cast<uint64_t>(epoch_) << 32) | block);
+        std::array<std::vector<int32_t>, kLanes> steps;
         const size_t end = std::min(rows, (block + 1) * kRowBlock);
-        for (size_t j = block * kRowBlock; j < end; ++j) {
-            float* cur = head_.data() + j * head_.stride();
-            for (int64_t i = row_ptr_[j]; i < row_ptr_[j + 1]; ++i) {
-                if (next_sample_[i] > n) continue;
-                const float* oth = others.data() + tail_index_[i] * others.stride();
-                float d2 = 0;
-                for (size_t d = 0; d < dim; ++d) d2 += (cur[d] - oth[d]) * (cur[d] - oth[d]);
-                const float coeff = d2 > 0 ? attract_coeff(d2, a_, b_) : 0.0f;
-                for (size_t d = 0; d < dim; ++d)
-                    cur[d] += pull * clip4(coeff * (cur[d] - oth[d])) * alpha;
-                next_sample_[i] += epochs_per_sample_[i];
-                const auto n_neg =
-                    static_cast<int64_t>((n - next_negative_[i]) / epochs_per_negative_[i]);
-                for (int64_t p = 0; p < n_neg; ++p) {
-                    const size_t kk = rng.below(n_tail);
-                    if (options_.move_other && kk == j) continue;
-                    const float* o = others.data() + kk * others.stride();
-                    float dd = 0;
-                    for (size_t d = 0; d < dim; ++d) dd += (cur[d] - o[d]) * (cur[d] - o[d]);
-                    const float c = dd > 0 ? repel_coeff(dd, a_, b_, gamma) : 0.0f;
-                    for (size_t d = 0; d < dim; ++d)
-                        cur[d] += (c > 0 ? clip4(c * (cur[d] - o[d])) : 4.0f) * alpha;
-                }
-                next_negative_[i] += static_cast<double>(n_neg) * epochs_per_negative_[i];
+        for (size_t g = block * kRowBlock; g < end; g += kLanes) {
+            const size_t lanes = std::min(kLanes, end - g);
+            std::array<float*, kLanes> cur{};
+            size_t longest = 0;
+            for (size_t l = 0; l < lanes; ++l) {
+                build(g + l, steps[l]);
+                cur[l] = head_.data() + (g + l) * head_.stride();
+                longest = std::max(longest, steps[l].size());
             }
+            for (size_t t = 0; t < longest; ++t)
+                for (size_t l = 0; l < lanes; ++l)
+                    if (t < steps[l].size()) apply(cur[l], steps[l][t]);
         }
     });
 }
 
 double UmapSgd::objective() const {
-    const size_t rows = head_.rows(), dim = head_.cols();
+    const size_t dim = head_.cols();
     auto log_q = [&](const float* x, const float* y, bool repel) {
         double d2 = 0;
         for (size_t d = 0; d < dim; ++d) d2 += double(x[d] - y[d]) * double(x[d] - y[d]);
         const double q = 1.0 / (1.0 + options_.a * std::pow(d2, options_.b));
         return repel ? -std::log(std::max(1.0 - q, 1e-4)) : -std::log(std::max(q, 1e-300));
     };
-    const size_t blocks = chunk_count(rows, kRowBlock);
-    std::vector<double> attract(blocks, 0.0), weight(blocks, 0.0);
-    parallel_for(blocks, options_.threads, [&](size_t block) {
-        const size_t end = std::min(rows, (block + 1) * kRowBlock);
-        for (size_t j = block * kRowBlock; j < end; ++j)
-            for (int64_t i = row_ptr_[j]; i < row_ptr_[j + 1]; ++i) {
-                const float* t = tail_.data() + tail_index_[i] * tail_.stride();
-                attract[block] += weight_[i] * log_q(head_.data() + j * head_.stride(), t, false);
-                weight[block] += weight_[i];
-            }
-    });
     double att = 0, wsum = 0, rep = 0;
-    for (size_t b = 0; b < blocks; ++b) att += attract[b], wsum += weight[b];
+    for (auto [j, i] : objective_edges_) {
+        const float* t = tail_.data() + tail_index_[static_cast<size_t>(i)] * tail_.stride();
+        const double w = weight_[static_cast<size_t>(i)];
+        att += w * log_q(head_.data() + static_cast<size_t>(j) * head_.stride(), t, false);
+        wsum += w;
+    }
     for (auto [x, y] : objective_pairs_)
         rep += log_q(head_.data() + x * head_.stride(), tail_.data() + y * tail_.stride(), true);
     if (!objective_pairs_.empty()) rep /= static_cast<double>(objective_pairs_.size());

@@ -13,8 +13,10 @@
 //     of every other row taken at the start of the epoch. The pull that umap-learn gives the
 //     tail of (j, k) is applied when the symmetric edge (k, j) is processed (the fuzzy graph is
 //     symmetric, and the two are sampled at the same epochs), so each end gets its two pulls as
-//     in umap-learn. Negative samples come from an RNG stream per (epoch, block). Blocks run in
-//     any order on any number of threads with identical bytes out.
+//     in umap-learn. Negative samples are a hash of (seed, epoch, edge, draw), so each row's
+//     samples depend on nothing else; eight rows of a block advance in lockstep (their
+//     dependency chains overlap in the CPU). Blocks run in any order on any number of threads
+//     with identical bytes out.
 // umap-learn's own parallel mode is Hogwild (racy, unseeded); with a seed it runs serially.
 #pragma once
 
@@ -58,7 +60,8 @@ class UmapSgd {
     size_t edges() const { return tail_index_.size(); }
     // The expected loss that the sampling minimises, per unit edge weight:
     // [Σ w·(−log q) + γ·rate·Σ w · mean over a fixed set of 4,096 random pairs of −log(1 − q)] / Σ
-    // w.
+    // w, the edge sums over all edges up to 16,384 and over a fixed seeded sample of 16,384 above
+    // (an estimate: the objective is a progress signal, and the full sum cost as much as an epoch).
     double objective() const;
 
   private:
@@ -76,6 +79,7 @@ class UmapSgd {
     std::vector<float> weight_;
     std::vector<double> epochs_per_sample_, next_sample_, epochs_per_negative_, next_negative_;
     std::vector<std::pair<int32_t, int32_t>> objective_pairs_;
+    std::vector<std::pair<int32_t, int64_t>> objective_edges_;  // (head row, edge)
     Matrix snapshot_;
     size_t epoch_ = 0;
     Rng serial_rng_;  // the serial schedule's one stream
