@@ -29,7 +29,8 @@ build_pkgs=(
 # playwright-core, which downloads no browser).
 test_pkgs=(chromium)
 # Reference peers: regenerating golden test data (tools/) and the benchmarks (bench/).
-peer_pkgs=(python3 python3-numpy python3-sklearn python3-torch umap-learn dataset-fashion-mnist)
+peer_pkgs=(python3 python3-numpy python3-sklearn python3-torch umap-learn dataset-fashion-mnist
+           r-cran-rtsne r-cran-uwot)  # R's Rtsne and uwot: bench/bench_digits_peers.sh
 
 want=("${build_pkgs[@]}")
 for arg in "$@"; do
