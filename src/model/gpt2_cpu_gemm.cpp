@@ -30,6 +30,7 @@ constexpr size_t MR = 8;                     // rows per register tile
 constexpr size_t KC16 = 256;                 // bf16: 128 k-pairs ×48×2×2 B = 24 KB
 constexpr size_t kConvertRows = 64;          // rows per task when rounding A to bf16
 constexpr size_t kFp32Cols = 256;            // fp32: output columns per OpenBLAS call
+constexpr size_t kFp32MinTileRows = 256;     // fp32: rows are split only into blocks this tall
 
 // Masks of the three 16-column registers for the first nv (≤ 48) valid columns.
 PL_TARGET_F32 inline void column_masks(size_t nv, __mmask16 m[3]) {
@@ -296,17 +297,27 @@ void linear(ConstMatView A, const LinearWeight& W, std::span<const float> bias, 
     if (M == 0) return;
 
     if (W.precision() == Precision::fp32) {
-        // OpenBLAS sgemm over ALL rows, one fixed block of output columns per task (the blocks
-        // depend on N only), then the epilogue on that block while it is still warm.
+        // OpenBLAS sgemm per tile: a fixed block of output columns over all rows — or over 2 or
+        // 4 row blocks when that makes the tile count a multiple of 4, so 2 or 4 threads get equal
+        // shares (the 3 column blocks of a 768-wide layer left one of two threads idle a third of
+        // the time). Tiles depend on the shape only. The epilogue runs on each tile while warm.
         const ConstMatView w = W.fp32();
-        parallel_for(chunk_count(N, kFp32Cols), threads, [&](size_t blk) {
-            const size_t c0 = blk * kFp32Cols, c1 = std::min(N, c0 + kFp32Cols);
-            const MatView cb(C.data() + c0, M, c1 - c0, C.stride());
-            blas::gemm(Trans::N, Trans::N, 1.0f, A,
+        const size_t col_blocks = chunk_count(N, kFp32Cols);
+        size_t row_blocks = 1;
+        while (row_blocks < 4 && (col_blocks * row_blocks) % 4 != 0 &&
+               M / (2 * row_blocks) >= kFp32MinTileRows)
+            row_blocks *= 2;
+        const size_t tile_rows = (M + row_blocks - 1) / row_blocks;
+        parallel_for(col_blocks * row_blocks, threads, [&](size_t tile) {
+            const size_t c0 = tile / row_blocks * kFp32Cols, c1 = std::min(N, c0 + kFp32Cols);
+            const size_t r0 = tile % row_blocks * tile_rows, r1 = std::min(M, r0 + tile_rows);
+            if (r0 >= r1) return;
+            const MatView cb(C.data() + r0 * C.stride() + c0, r1 - r0, c1 - c0, C.stride());
+            blas::gemm(Trans::N, Trans::N, 1.0f, A.row_range(r0, r1),
                        ConstMatView(w.data() + c0, K, c1 - c0, w.stride()),
                        accumulate ? 1.0f : 0.0f, cb);
-            for (size_t r0 = 0; r0 < M; r0 += kConvertRows)
-                finish_tile(cb.row_range(r0, std::min(M, r0 + kConvertRows)), c0, bias, act);
+            for (size_t t0 = 0; t0 < r1 - r0; t0 += kConvertRows)
+                finish_tile(cb.row_range(t0, std::min(r1 - r0, t0 + kConvertRows)), c0, bias, act);
         });
         return;
     }

@@ -2,9 +2,10 @@
 // activation rows (M×K float32) and W a Conv1D weight (K×N, row-major in×out).
 //
 //  * fp32: W is read in place from the memory-mapped checkpoint (no copy of our own). One
-//    OpenBLAS sgemm (single-threaded) over ALL M rows per fixed block of 256 output columns, the
-//    blocks spread over threads, the epilogue applied to each block while it is warm. One call per
-//    64-row block, as before, made OpenBLAS re-pack the whole weight matrix for every block.
+//    OpenBLAS sgemm (single-threaded) per tile: a fixed block of 256 output columns over all M
+//    rows, or over 2 or 4 row blocks (each ≥ 256 rows) when that makes the tile count a multiple
+//    of 4, so 2 or 4 threads get equal shares; the epilogue is applied to each tile while it is
+//    warm. (Small row blocks, 64 rows as once here, make OpenBLAS re-pack W for every block.)
 //  * bf16 (opt-in): W converted once to bfloat16 (round to nearest even) and stored pre-packed in
 //    the panel layout (2 bytes per parameter: a copy, ~170 MB for GPT-2 124M). A is rounded to
 //    bf16 per call; the AVX-512 BF16 kernel (vdpbf16ps) multiplies pairs exactly and accumulates

@@ -354,10 +354,15 @@ Matrix random_matrix(size_t rows, size_t cols, uint64_t seed, double scale = 1.0
 }
 
 // Shapes that exercise every remainder: rows not a multiple of 8, K odd and past one K block,
-// N not a multiple of the 48-column panel; A and C as strided windows.
+// N not a multiple of the 48-column panel; A and C as strided windows. The last three are cut
+// into row tiles too (fp32: 2 column blocks × 2 row blocks, 3 × 4 with a short last tile, 1 × 2).
 TEST(Gpt2CpuLinear, Fp32MatchesBlasWithBiasGeluAndAccumulate) {
-    for (auto [M, K, N] :
-         {std::tuple<size_t, size_t, size_t>{13, 37, 101}, {1, 300, 48}, {64, 129, 7}}) {
+    for (auto [M, K, N] : {std::tuple<size_t, size_t, size_t>{13, 37, 101},
+                           {1, 300, 48},
+                           {64, 129, 7},
+                           {600, 70, 300},
+                           {1103, 40, 768},
+                           {530, 20, 256}}) {
         const Matrix Abig = random_matrix(M, K + 3, 1), W = random_matrix(K, N, 2, 0.1);
         const Matrix bias = random_matrix(1, N, 3), C0 = random_matrix(M, N, 4);
         const ConstMatView A = ConstMatView(Abig.data(), M, K, K + 3);
@@ -376,6 +381,26 @@ TEST(Gpt2CpuLinear, Fp32MatchesBlasWithBiasGeluAndAccumulate) {
                 test::all_close(to_double(got.values()), to_double(ref.values()), 2e-6, 2e-6))
                 << M << "×" << K << "×" << N << " mode " << mode;
         }
+    }
+}
+
+// fp32 tiles are fixed by the shape: the same bytes for 1, 2 and 3 threads, row tiles included.
+TEST(Gpt2CpuLinear, Fp32TilesGiveTheSameBytesForThreads123) {
+    const size_t M = 1103, K = 64, N = 768;
+    const Matrix A = random_matrix(M, K, 7), W = random_matrix(K, N, 8, 0.1);
+    const Matrix bias = random_matrix(1, N, 9);
+    const LinearWeight lw(W.view(), Precision::fp32);
+    LinearScratch sc;
+    Matrix first(M, N);
+    for (int threads : {1, 2, 3}) {
+        Matrix got(M, N);
+        linear(A.view(), lw, bias.row(0), Activation::gelu_new, false, got.view(), threads, sc);
+        if (threads == 1)
+            first = got;
+        else
+            EXPECT_TRUE(
+                std::equal(got.values().begin(), got.values().end(), first.values().begin()))
+                << threads << " threads";
     }
 }
 
