@@ -25,12 +25,14 @@
 namespace promptlens {
 namespace {
 
-constexpr size_t NR = LinearWeight::kPanel;  // 48 columns per panel
-constexpr size_t MR = 8;                     // rows per register tile
-constexpr size_t KC16 = 256;                 // bf16: 128 k-pairs ×48×2×2 B = 24 KB
-constexpr size_t kConvertRows = 64;          // rows per task when rounding A to bf16
-constexpr size_t kFp32Cols = 256;            // fp32: output columns per OpenBLAS call
-constexpr size_t kFp32MinTileRows = 256;     // fp32: rows are split only into blocks this tall
+constexpr size_t NR = LinearWeight::kPanel;    // 48 columns per panel
+constexpr size_t MR = 8;                       // rows per register tile
+constexpr size_t KC16 = 256;                   // bf16: 128 k-pairs ×48×2×2 B = 24 KB
+constexpr size_t kConvertRows = 64;            // rows per task when rounding A to bf16
+constexpr size_t kBf16BlockBytes = 384 << 10;  // bf16: A rows per task block, as bytes (in L2)
+constexpr size_t kPanelGroup = 8;              // bf16: panels (48 columns each) per task
+constexpr size_t kFp32Cols = 256;              // fp32: output columns per OpenBLAS call
+constexpr size_t kFp32MinTileRows = 256;       // fp32: rows are split only into blocks this tall
 
 // Masks of the three 16-column registers for the first nv (≤ 48) valid columns.
 PL_TARGET_F32 inline void column_masks(size_t nv, __mmask16 m[3]) {
@@ -334,23 +336,35 @@ void linear(ConstMatView A, const LinearWeight& W, std::span<const float> bias, 
         else
             round_rows_plain(A.row_range(b, e), Kp, ab + b * Kp);
     });
-    parallel_for(W.panels(), threads, [&](size_t pn) {
-        const size_t c0 = pn * NR, nv = std::min(NR, N - c0);
-        const uint16_t* panel = W.bf16_panel(pn);
-        for (size_t q0 = 0; q0 < kp2; q0 += KC16 / 2) {
-            const size_t q = std::min(KC16 / 2, kp2 - q0);
-            const bool load_c = accumulate || q0 > 0, last = q0 + q == kp2;
-            const uint16_t* blk = panel + q0 * NR * 2;
-            for (size_t m0 = 0; m0 < M; m0 += MR) {
-                const size_t rows = std::min(MR, M - m0);
-                float* c = C.row(m0).data() + c0;
-                if (fast)
-                    kKernelsBf16[rows](ab + m0 * Kp + 2 * q0, Kp, blk, q, c, C.stride(), load_c,
-                                       nv);
-                else
-                    kernel_bf16_plain(ab + m0 * Kp + 2 * q0, rows, Kp, blk, q, c, C.stride(),
-                                      load_c, nv);
-                if (last) finish_tile(MatView(c, rows, nv, C.stride()), c0, bias, act);
+    // Tasks are (row block, group of panels). A row block's A (MC rows × K in bf16, ≤ ~384 KB)
+    // stays in L2 while the group's panels stream past it, and each panel's K block (24 KB) in
+    // L1 while the rows' 8-row tiles use it: every A row is read from memory once per panel
+    // group, not once per panel. Blocks are fixed by the shape, and every output element is
+    // computed by the same instruction sequence whatever the blocking, so neither the thread
+    // count nor the blocks change a bit.
+    const size_t mc = std::max<size_t>(MR, kBf16BlockBytes / (2 * Kp) / MR * MR);
+    const size_t row_blocks = chunk_count(M, mc), groups = chunk_count(W.panels(), kPanelGroup);
+    parallel_for(row_blocks * groups, threads, [&](size_t task) {
+        const size_t mb0 = task / groups * mc, mb1 = std::min(M, mb0 + mc);
+        const size_t p0 = task % groups * kPanelGroup, p1 = std::min(W.panels(), p0 + kPanelGroup);
+        for (size_t pn = p0; pn < p1; ++pn) {
+            const size_t c0 = pn * NR, nv = std::min(NR, N - c0);
+            const uint16_t* panel = W.bf16_panel(pn);
+            for (size_t q0 = 0; q0 < kp2; q0 += KC16 / 2) {
+                const size_t q = std::min(KC16 / 2, kp2 - q0);
+                const bool load_c = accumulate || q0 > 0, last = q0 + q == kp2;
+                const uint16_t* blk = panel + q0 * NR * 2;
+                for (size_t m0 = mb0; m0 < mb1; m0 += MR) {
+                    const size_t rows = std::min(MR, mb1 - m0);
+                    float* c = C.row(m0).data() + c0;
+                    if (fast)
+                        kKernelsBf16[rows](ab + m0 * Kp + 2 * q0, Kp, blk, q, c, C.stride(), load_c,
+                                           nv);
+                    else
+                        kernel_bf16_plain(ab + m0 * Kp + 2 * q0, rows, Kp, blk, q, c, C.stride(),
+                                          load_c, nv);
+                    if (last) finish_tile(MatView(c, rows, nv, C.stride()), c0, bias, act);
+                }
             }
         }
     });
