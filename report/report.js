@@ -127,7 +127,10 @@
       body.append(tr);
     }
     table.append(body);
-    $('tables').append(el('div', { class: 'table-wrap' }, table, t.note ? el('p', { class: 'table-note', text: t.note }) : null));
+    // More than 3 columns (label-token accuracy, the separation table, purity tables of many
+    // labels) do not fit a 320 px grid cell: such a table takes a whole row of the grid.
+    const wrap = t.columns.length > 3 ? 'table-wrap wide' : 'table-wrap';
+    $('tables').append(el('div', { class: wrap }, table, t.note ? el('p', { class: 'table-note', text: t.note }) : null));
   }
 
   // ---- panels: layout, base layer, hit grid ------------------------------------------------------

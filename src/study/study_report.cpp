@@ -149,7 +149,7 @@ void write_study_report(const fs::path& path, const StudySpec& s, const ExtractJ
             }
             t.rows.push_back(row);
         }
-        t.note = "does the logit of each row's label token beat the other label tokens'";
+        t.note = "does the logit of each row's label token beat the other label tokens' logits";
         d.tables.push_back(t);
     }
     report::Table sep{"Separation of the labels in each panel",

@@ -384,6 +384,20 @@ test('the demo report: every panel, the random-weights banner, a hover shows a r
   await page.mouse.move(px.xs[row], px.ys[row]);
   await page.waitForFunction(() => !document.getElementById('tooltip').hidden);
   assert.ok((await tooltipText(page)).includes(D.texts[row].trim().slice(0, 40)));
+  // The metric tables (label-token accuracy, separation, 16 purity tables) lie side by side
+  // without overlapping, and none is wider than the box it is laid out in.
+  const boxes = await page.$$eval('#tables .table-wrap', (ws) => ws.map((w) => {
+    const r = w.getBoundingClientRect();
+    return { x0: r.left, x1: r.right, y0: r.top, y1: r.bottom, spill: w.querySelector('table').scrollWidth - w.clientWidth };
+  }));
+  assert.equal(boxes.length, 2 + 16, 'label-token, separation and one table per KMeans panel');
+  boxes.forEach((a, i) => {
+    assert.ok(a.spill <= 1, `table ${i} is ${a.spill} px wider than its box`);
+    boxes.slice(i + 1).forEach((b, k) => {
+      const overlap = Math.min(a.x1, b.x1) - Math.max(a.x0, b.x0) > 1 && Math.min(a.y1, b.y1) - Math.max(a.y0, b.y0) > 1;
+      assert.ok(!overlap, `tables ${i} and ${i + 1 + k} overlap`);
+    });
+  });
   await page.screenshot({ path: path.join(ART, 'demo-report.png'), fullPage: true });
   assertQuiet(log, url);
   await context.close();
