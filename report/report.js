@@ -107,7 +107,8 @@
   // ---- header, tables ----------------------------------------------------------------------------
   $('title').textContent = D.title;
   if (D.random_weights) {
-    $('warning').textContent = (D.model || 'model') + ' random weights \u2014 numbers are not meaningful';
+    const m = D.model || 'the model';
+    $('warning').textContent = (/random/i.test(m) ? m : m + ' with random weights') + ' \u2014 the numbers describe no trained language model';
     $('warning').hidden = false;
   }
   const provLines = (D.model ? ['model: ' + D.model + (D.random_weights ? ' (random weights)' : '')] : []).concat(D.provenance);

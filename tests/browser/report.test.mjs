@@ -378,7 +378,7 @@ test('the demo report: every panel, the random-weights banner, a hover shows a r
   const D = loadData(DEMO);
   assert.equal(D.panels.length, 32, 'prompts x outputs x scalings x methods');
   const { context, page, log, url } = await open(DEMO);
-  assert.match(await page.locator('#warning').textContent(), /random weights/);
+  assert.match(await page.locator('#warning').textContent(), /^random-weight GPT-2 .* the numbers describe no trained language model$/);
   const px = await pixels(page, D, 0);
   const row = isolatedRow(px, Array.from({ length: D.n }, (_, i) => i));
   await page.mouse.move(px.xs[row], px.ys[row]);
