@@ -47,10 +47,8 @@ double kl_rows(const CsrMatrix& p, double exaggeration, std::span<const double> 
         const double* yi = y.data() + i * dims;
         for (auto e = static_cast<size_t>(p.indptr[i]); e < static_cast<size_t>(p.indptr[i + 1]);
              ++e) {
-            const double* yj = y.data() + static_cast<size_t>(p.indices[e]) * dims;
-            double d2 = 0;
-            for (size_t c = 0; c < dims; ++c) d2 += (yi[c] - yj[c]) * (yi[c] - yj[c]);
-            const double w = 1.0 / (1.0 + d2);
+            const double w =
+                tsne_kernel(yi, y.data() + static_cast<size_t>(p.indices[e]) * dims, dims);
             const double pe = exaggeration * p.values[e];
             if (pe > 0) kl += pe * std::log(pe / (w * inv_z));
         }

@@ -123,10 +123,7 @@ void tsne_attraction(const CsrMatrix& p, double exaggeration, std::span<const do
         for (auto e = static_cast<size_t>(p.indptr[i]); e < static_cast<size_t>(p.indptr[i + 1]);
              ++e) {
             const double* yj = y.data() + static_cast<size_t>(p.indices[e]) * dims;
-            double d2 = 0;
-            for (size_t c = 0; c < dims; ++c) d2 += (yi[c] - yj[c]) * (yi[c] - yj[c]);
-            const double w = 1.0 / (1.0 + d2);
-            const double coef = exaggeration * p.values[e] * w;
+            const double coef = exaggeration * p.values[e] * tsne_kernel(yi, yj, dims);
             for (size_t c = 0; c < dims; ++c) ai[c] += coef * (yi[c] - yj[c]);
         }
     }

@@ -17,6 +17,13 @@
 
 namespace promptlens {
 
+// The Student-t kernel of the embedding, w = 1 / (1 + ‖a − b‖²), a and b of `dims` coordinates.
+inline double tsne_kernel(const double* a, const double* b, size_t dims) {
+    double d2 = 0;
+    for (size_t c = 0; c < dims; ++c) d2 += (a[c] - b[c]) * (a[c] - b[c]);
+    return 1.0 / (1.0 + d2);
+}
+
 // Writes a_i for rows [begin, end) of P to attr (row-major, (end − begin) × dims), y is N×dims.
 // dims 1 to 8. Uses AVX-512 where the CPU has it and dims == 2.
 void tsne_attraction(const CsrMatrix& p, double exaggeration, std::span<const double> y,
