@@ -10,12 +10,13 @@
 //    the panel layout (2 bytes per parameter: a copy, ~170 MB for GPT-2 124M). A is rounded to
 //    bf16 per call; the AVX-512 BF16 kernel (vdpbf16ps) multiplies pairs exactly and accumulates
 //    in fp32. Tasks are (row block sized to stay in L2, group of 8 panels), so A is streamed from
-//    memory once per panel group rather than once per panel. Without AVX-512 BF16: a plain loop with the same rounding (`bf16_gemm_reference`).
+//    memory once per panel group rather than once per panel. Without AVX-512 BF16: a plain loop
+//    with the same rounding (`bf16_gemm_reference`).
 //
-// Determinism: column blocks and the bf16 K blocks (256) are fixed by the shapes, never by the
-// thread count, so results do not depend on it. bf16: every output element is computed by the same
-// instruction sequence whatever its row offset (the M-remainder kernels are the same code with
-// fewer rows), so it does not depend on the packing either.
+// Determinism: fp32 tiles, bf16 row blocks, panel groups and K blocks (256) are fixed by the
+// shapes, never by the thread count, so results do not depend on it. bf16: every output element is
+// computed by the same instruction sequence whatever its row offset (the M-remainder kernels are
+// the same code with fewer rows), so it does not depend on the packing either.
 #pragma once
 
 #include <cstdint>
