@@ -9,6 +9,20 @@
 #include "plot/canvas.hpp"
 
 namespace promptlens::plot {
+namespace {
+
+// The title's advance at 12 pt bold, measured on a scratch surface (the figure's size depends on
+// it, so it is known before the figure's own surface exists).
+double title_width(const std::string& title) {
+    cairo_surface_t* surface = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, 1, 1);
+    cairo_t* cr = cairo_create(surface);
+    const double w = text_width(cr, title, 12, true);
+    cairo_destroy(cr);
+    cairo_surface_destroy(surface);
+    return w;
+}
+
+}  // namespace
 
 void write_heatmap(const std::filesystem::path& path, const Heatmap& h, double png_scale) {
     const size_t rows = h.counts.size();
@@ -22,7 +36,12 @@ void write_heatmap(const std::filesystem::path& path, const Heatmap& h, double p
         require(h.counts[r].size() == cols, "heatmap '{}': row {} has {} cells, expected {}",
                 h.title, r, h.counts[r].size(), cols);
     }
-    const double cell_w = 84, cell_h = 34, left = 96, top = 70, margin = 14;
+    const double cell_h = 34, left = 96, top = 70, margin = 14;
+    // Cells widen (up to 200 pt) until the title fits: with two labels an 84 pt cell left room for
+    // ~30 characters and cut "KMeans K=8 · summary · hidden · scaled: majority …, matched …"
+    // after "sc…".
+    const double cell_w = std::clamp(
+        (title_width(h.title) + 20 - left - margin) / static_cast<double>(cols), 84.0, 200.0);
     const double width = left + cell_w * static_cast<double>(cols) + margin;
     const double height = top + cell_h * static_cast<double>(rows) + margin;
     Canvas canvas(path, width, height, png_scale);
