@@ -2,8 +2,8 @@
 // (model/gpt2_reference.hpp), over many sequences packed without padding (model/backend.hpp).
 //
 // How it is fast: every linear layer is one GEMM over ALL packed rows (model/gpt2_cpu_gemm.hpp:
-// fp32 = OpenBLAS sgemm per fixed block of 256 output columns, reading the weights in place from
-// the mapped file; bf16 = an AVX-512 BF16 register-tile kernel), parallel over column blocks, with
+// fp32 = an AVX-512 register-tile kernel reading the weights from the mapped file, OpenBLAS
+// without AVX-512; bf16 = an AVX-512 BF16 register-tile kernel), parallel over panel groups, with
 // bias and gelu_new fused into the block epilogue and the residual added by the same GEMM
 // (beta = 1). LayerNorm runs over fixed 64-row blocks. Attention runs per (sequence, head) as two
 // small GEMMs (Q·Kᵀ, softmax, P·V) in a per-worker scratch, in fp32 for both precisions. Softmax
@@ -19,8 +19,9 @@
 //
 // Determinism: block boundaries depend only on the packed input, never on the thread count, and
 // every (sequence, head) task and every output element of a linear layer is computed alone, so the
-// bytes are identical for any `threads`. A sequence's features may differ in the last bits between
-// packings (OpenBLAS tiles rows at other offsets); tests/unit/test_gpt2_cpu.cpp measures it.
+// bytes are identical for any `threads`. With AVX-512 a sequence's hidden states are also the same
+// bytes whatever it is packed with; without it (OpenBLAS tiles rows at other offsets) the last
+// bits may move; tests/unit/test_gpt2_cpu.cpp checks both.
 // Accuracy (fp32): float32 accumulation (the reference uses double); against the reference ≤ 1e-5
 // on hidden states and 5e-5 on logits for the tiny test model (measured values in the test).
 #pragma once

@@ -12,6 +12,7 @@
 #include <atomic>
 #include <bit>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <numbers>
 
@@ -25,14 +26,39 @@
 namespace promptlens {
 namespace {
 
-constexpr size_t NR = LinearWeight::kPanel;    // 48 columns per panel
-constexpr size_t MR = 8;                       // rows per register tile
-constexpr size_t KC16 = 256;                   // bf16: 128 k-pairs ×48×2×2 B = 24 KB
-constexpr size_t kConvertRows = 64;            // rows per task when rounding A to bf16
-constexpr size_t kBf16BlockBytes = 384 << 10;  // bf16: A rows per task block, as bytes (in L2)
-constexpr size_t kPanelGroup = 8;              // bf16: panels (48 columns each) per task
-constexpr size_t kFp32Cols = 256;              // fp32: output columns per OpenBLAS call
-constexpr size_t kFp32MinTileRows = 256;       // fp32: rows are split only into blocks this tall
+constexpr size_t NR = LinearWeight::kPanel;  // 48 columns per panel
+constexpr size_t MR = 8;                     // rows per register tile
+constexpr size_t KB = 256;                   // k block of both kernels (bf16: 128 k-pairs)
+constexpr size_t kConvertRows = 64;          // rows per task when rounding A to bf16
+constexpr size_t kGroupBytes = 600 << 10;    // a task's W panels over all K, as bytes (in L2)
+constexpr size_t kMaxGroup = 8;              // panels per task at most
+constexpr size_t kMinBlockRows = 64;         // rows are cut into blocks no shorter
+constexpr size_t kFp32Cols = 256;            // portable fp32: output columns per OpenBLAS call
+constexpr size_t kFp32MinTileRows = 256;     // portable fp32: rows split only into blocks this tall
+
+// How the AVX-512 paths cut C = A·W into tasks: (row block, group of panels). A group's W panels
+// over all of K (≤ 600 KB) stay in L2 while the block's 8-row tiles run across them, each tile's
+// k blocks innermost so its C (8 × ≤ 384 floats) stays in L1 between them, and W is read from
+// memory once per row block. Rows are cut only when there are fewer groups than 2 per thread.
+// Every output element's arithmetic is fixed by K alone (k blocks of 256 added into C in order,
+// then the epilogue), so neither the plan nor the thread count changes a bit.
+struct TaskPlan {
+    size_t group, groups, mc, tasks;
+    TaskPlan(size_t M, size_t K, size_t panels, size_t panel_bytes_per_k, int threads) {
+        group = std::clamp<size_t>(kGroupBytes / (K * panel_bytes_per_k), 1, kMaxGroup);
+        groups = chunk_count(panels, group);
+        const size_t want = chunk_count(2 * size_t(resolve_threads(threads)), groups);
+        const size_t row_blocks = std::max<size_t>(1, std::min(want, M / kMinBlockRows));
+        mc = (chunk_count(M, row_blocks) + MR - 1) / MR * MR;
+        tasks = chunk_count(M, mc) * groups;
+    }
+    // Task t → rows [m0, m1) and panels [p0, p1).
+    void task(size_t t, size_t M, size_t panels, size_t& m0, size_t& m1, size_t& p0,
+              size_t& p1) const {
+        m0 = t / groups * mc, m1 = std::min(M, m0 + mc);
+        p0 = t % groups * group, p1 = std::min(panels, p0 + group);
+    }
+};
 
 // Masks of the three 16-column registers for the first nv (≤ 48) valid columns.
 PL_TARGET_F32 inline void column_masks(size_t nv, __mmask16 m[3]) {
@@ -135,6 +161,103 @@ void finish_tile(MatView tile, size_t col0, std::span<const float> bias, Activat
         add_bias_gelu(tile, b);
     else
         add_bias(tile, b);
+}
+
+// ---- fp32 micro-kernel -----------------------------------------------------------------------
+
+// c = (load_c ? c : 0) + a (R rows × kc, lda floats apart) · b (kc × 48 packed, zero-padded).
+// Every output element is the same chain of FMAs in k order whatever R, so row offsets never
+// change a bit.
+template <size_t R>
+PL_TARGET_F32 void kernel_f32(const float* a, size_t lda, const float* b, size_t kc, float* c,
+                              size_t ldc, bool load_c, size_t nv) {
+    __m512 acc[R][3];
+#pragma GCC unroll 8
+    for (size_t r = 0; r < R; ++r)
+        for (size_t j = 0; j < 3; ++j) acc[r][j] = _mm512_setzero_ps();
+#pragma GCC unroll 2
+    for (size_t k = 0; k < kc; ++k) {
+        const float* bk = b + k * NR;
+        const __m512 b0 = _mm512_load_ps(bk), b1 = _mm512_load_ps(bk + 16),
+                     b2 = _mm512_load_ps(bk + 32);
+#pragma GCC unroll 8
+        for (size_t r = 0; r < R; ++r) {
+            const __m512 av = _mm512_set1_ps(a[r * lda + k]);
+            acc[r][0] = _mm512_fmadd_ps(av, b0, acc[r][0]);
+            acc[r][1] = _mm512_fmadd_ps(av, b1, acc[r][1]);
+            acc[r][2] = _mm512_fmadd_ps(av, b2, acc[r][2]);
+        }
+    }
+    __mmask16 m[3];
+    column_masks(nv, m);
+#pragma GCC unroll 8
+    for (size_t r = 0; r < R; ++r)
+        for (size_t j = 0; j < 3; ++j) {
+            float* p = c + r * ldc + 16 * j;
+            __m512 v = acc[r][j];
+            if (load_c) v = _mm512_add_ps(_mm512_maskz_loadu_ps(m[j], p), v);
+            _mm512_mask_storeu_ps(p, m[j], v);
+        }
+}
+
+using KernelF32 = void (*)(const float*, size_t, const float*, size_t, float*, size_t, bool,
+                           size_t);
+constexpr KernelF32 kKernelsF32[MR + 1] = {nullptr,       kernel_f32<1>, kernel_f32<2>,
+                                           kernel_f32<3>, kernel_f32<4>, kernel_f32<5>,
+                                           kernel_f32<6>, kernel_f32<7>, kernel_f32<8>};
+
+// A 64-byte-aligned float buffer that only grows (each thread's packed B block).
+struct AlignedFloats {
+    float* data = nullptr;
+    size_t size = 0;
+    ~AlignedFloats() { std::free(data); }
+    float* get(size_t n) {
+        if (n > size) {
+            std::free(data);
+            data = static_cast<float*>(std::aligned_alloc(64, (n * sizeof(float) + 63) / 64 * 64));
+            require(data != nullptr, "out of memory for a {}-float GEMM buffer", n);
+            size = n;
+        }
+        return data;
+    }
+};
+
+// fp32 C = [C +] A·W (+ epilogue) with the AVX-512 kernel, tasks as TaskPlan says; each task
+// first copies its panels of W (read in place from the mapped file) into the panel layout.
+void linear_fp32_avx512(ConstMatView A, const LinearWeight& W, std::span<const float> bias,
+                        Activation act, bool accumulate, MatView C, int threads) {
+    const size_t M = A.rows(), K = W.in(), N = W.out(), np = W.panels();
+    const ConstMatView w = W.fp32();
+    const TaskPlan plan(M, K, np, NR * sizeof(float), threads);
+    parallel_for(plan.tasks, threads, [&](size_t task) {
+        static thread_local AlignedFloats buffer;
+        size_t mb0, mb1, p0, p1;
+        plan.task(task, M, np, mb0, mb1, p0, p1);
+        float* bp = buffer.get((p1 - p0) * K * NR);
+        for (size_t pn = p0; pn < p1; ++pn) {
+            const size_t c0 = pn * NR, nv = std::min(NR, N - c0);
+            float* dst = bp + (pn - p0) * K * NR;
+            for (size_t k = 0; k < K; ++k) {
+                std::memcpy(dst + k * NR, w.row(k).data() + c0, nv * sizeof(float));
+                std::fill(dst + k * NR + nv, dst + (k + 1) * NR, 0.0f);
+            }
+        }
+        for (size_t m0 = mb0; m0 < mb1; m0 += MR) {
+            const size_t rows = std::min(MR, mb1 - m0);
+            for (size_t k0 = 0; k0 < K; k0 += KB) {
+                const size_t kc = std::min(KB, K - k0);
+                const bool load_c = accumulate || k0 > 0, last = k0 + kc == K;
+                for (size_t pn = p0; pn < p1; ++pn) {
+                    const size_t c0 = pn * NR, nv = std::min(NR, N - c0);
+                    float* c = C.row(m0).data() + c0;
+                    kKernelsF32[rows](A.row(m0).data() + k0, A.stride(),
+                                      bp + (pn - p0) * K * NR + k0 * NR, kc, c, C.stride(), load_c,
+                                      nv);
+                    if (last) finish_tile(MatView(c, rows, nv, C.stride()), c0, bias, act);
+                }
+            }
+        }
+    });
 }
 
 }  // namespace
@@ -298,6 +421,10 @@ void linear(ConstMatView A, const LinearWeight& W, std::span<const float> bias, 
     require(!(accumulate && act != Activation::none), "linear: activation with accumulate");
     if (M == 0) return;
 
+    if (W.precision() == Precision::fp32 && cpu_has_avx512f()) {
+        linear_fp32_avx512(A, W, bias, act, accumulate, C, threads);
+        return;
+    }
     if (W.precision() == Precision::fp32) {
         // OpenBLAS sgemm per tile: a fixed block of output columns over all rows — or over 2 or
         // 4 row blocks when that makes the tile count a multiple of 4, so 2 or 4 threads get equal
@@ -336,26 +463,20 @@ void linear(ConstMatView A, const LinearWeight& W, std::span<const float> bias, 
         else
             round_rows_plain(A.row_range(b, e), Kp, ab + b * Kp);
     });
-    // Tasks are (row block, group of panels). A row block's A (MC rows × K in bf16, ≤ ~384 KB)
-    // stays in L2 while the group's panels stream past it, and each panel's K block (24 KB) in
-    // L1 while the rows' 8-row tiles use it: every A row is read from memory once per panel
-    // group, not once per panel. Blocks are fixed by the shape, and every output element is
-    // computed by the same instruction sequence whatever the blocking, so neither the thread
-    // count nor the blocks change a bit.
-    const size_t mc = std::max<size_t>(MR, kBf16BlockBytes / (2 * Kp) / MR * MR);
-    const size_t row_blocks = chunk_count(M, mc), groups = chunk_count(W.panels(), kPanelGroup);
-    parallel_for(row_blocks * groups, threads, [&](size_t task) {
-        const size_t mb0 = task / groups * mc, mb1 = std::min(M, mb0 + mc);
-        const size_t p0 = task % groups * kPanelGroup, p1 = std::min(W.panels(), p0 + kPanelGroup);
-        for (size_t pn = p0; pn < p1; ++pn) {
-            const size_t c0 = pn * NR, nv = std::min(NR, N - c0);
-            const uint16_t* panel = W.bf16_panel(pn);
-            for (size_t q0 = 0; q0 < kp2; q0 += KC16 / 2) {
-                const size_t q = std::min(KC16 / 2, kp2 - q0);
+    // Tasks as TaskPlan says; W's panels are already packed (and contiguous per group).
+    const size_t np = W.panels();
+    const TaskPlan plan(M, Kp, np, NR * sizeof(uint16_t), threads);
+    parallel_for(plan.tasks, threads, [&](size_t task) {
+        size_t mb0, mb1, p0, p1;
+        plan.task(task, M, np, mb0, mb1, p0, p1);
+        for (size_t m0 = mb0; m0 < mb1; m0 += MR) {
+            const size_t rows = std::min(MR, mb1 - m0);
+            for (size_t q0 = 0; q0 < kp2; q0 += KB / 2) {
+                const size_t q = std::min(KB / 2, kp2 - q0);
                 const bool load_c = accumulate || q0 > 0, last = q0 + q == kp2;
-                const uint16_t* blk = panel + q0 * NR * 2;
-                for (size_t m0 = mb0; m0 < mb1; m0 += MR) {
-                    const size_t rows = std::min(MR, mb1 - m0);
+                for (size_t pn = p0; pn < p1; ++pn) {
+                    const size_t c0 = pn * NR, nv = std::min(NR, N - c0);
+                    const uint16_t* blk = W.bf16_panel(pn) + q0 * NR * 2;
                     float* c = C.row(m0).data() + c0;
                     if (fast)
                         kKernelsBf16[rows](ab + m0 * Kp + 2 * q0, Kp, blk, q, c, C.stride(), load_c,

@@ -1,22 +1,24 @@
 // The linear layers of the CPU GPT-2 path: C = [C +] A·W + bias [then GELU], with A the packed
 // activation rows (M×K float32) and W a Conv1D weight (K×N, row-major in×out).
 //
-//  * fp32: W is read in place from the memory-mapped checkpoint (no copy of our own). One
-//    OpenBLAS sgemm (single-threaded) per tile: a fixed block of 256 output columns over all M
-//    rows, or over 2 or 4 row blocks (each ≥ 256 rows) when that makes the tile count a multiple
-//    of 4, so 2 or 4 threads get equal shares; the epilogue is applied to each tile while it is
-//    warm. (Small row blocks, 64 rows as once here, make OpenBLAS re-pack W for every block.)
+//  * fp32 (AVX-512): W is read in place from the memory-mapped checkpoint (no copy of our own).
+//    A task (row block, group of 48-column panels) copies its panels of W over all of K into a
+//    per-thread buffer (≤ 600 KB, kept in L2), then runs an 8×48 register-tile kernel (24 zmm
+//    accumulators, one broadcast of A per row and k) over the block's 8-row tiles, k blocks of
+//    256 innermost so the tile's C stays in L1. The epilogue (bias, GELU) runs on each tile as
+//    its last k block finishes. Without AVX-512 (or with `use_portable_kernels`): one OpenBLAS
+//    sgemm per tile of 256 output columns (× 2 or 4 row blocks when that makes the tile count a
+//    multiple of 4).
 //  * bf16 (opt-in): W converted once to bfloat16 (round to nearest even) and stored pre-packed in
 //    the panel layout (2 bytes per parameter: a copy, ~170 MB for GPT-2 124M). A is rounded to
 //    bf16 per call; the AVX-512 BF16 kernel (vdpbf16ps) multiplies pairs exactly and accumulates
-//    in fp32. Tasks are (row block sized to stay in L2, group of 8 panels), so A is streamed from
-//    memory once per panel group rather than once per panel. Without AVX-512 BF16: a plain loop
-//    with the same rounding (`bf16_gemm_reference`).
+//    in fp32, with the same task plan as fp32. Without AVX-512 BF16: a plain loop with the same
+//    rounding (`bf16_gemm_reference`).
 //
-// Determinism: fp32 tiles, bf16 row blocks, panel groups and K blocks (256) are fixed by the
-// shapes, never by the thread count, so results do not depend on it. bf16: every output element is
-// computed by the same instruction sequence whatever its row offset (the M-remainder kernels are
-// the same code with fewer rows), so it does not depend on the packing either.
+// Determinism: with the AVX-512 kernels every output element is one fixed chain of operations
+// (k blocks of 256 in order, then the epilogue) whatever the task plan, the thread count or the
+// rows around it: a row's result is the same bytes alone or packed with others. The portable fp32
+// tiles are fixed by the shape, so they too never depend on the thread count.
 #pragma once
 
 #include <cstdint>

@@ -220,10 +220,15 @@ TEST(Gpt2Cpu, PackedBatchGivesEachRowsFeaturesAsAlone) {
     }
     report("packed vs alone: last hidden", err_h);
     report("packed vs alone: logits", err_l);
-    // fp32 rides on OpenBLAS sgemm, which picks its kernel by shape (a small-matrix path for few
-    // rows on some CPUs), so the summation order — only the last bits — can change with how many
-    // rows share a GEMM. Measured 3.2e-6 / 6.9e-6 on an AVX-512 EPYC; the bound is the one the
-    // reference comparison uses. Thread count never changes a bit (next test).
+    // With AVX-512 the linear layers compute every element by one fixed chain whatever the rows
+    // around it, attention and LayerNorm are per sequence / per row: the hidden state is the same
+    // bytes packed or alone (measured 0 on an AVX-512 EPYC; logits too there, but the LM head is
+    // an OpenBLAS sgemm over the N rows, which picks its kernel by shape). Without AVX-512 the
+    // linear layers are OpenBLAS too and the last bits may move; the bound is the reference
+    // comparison's. Thread count never changes a bit (next test).
+    if (cpu_has_avx512f()) {
+        EXPECT_EQ(err_h, 0.0);
+    }
     EXPECT_LE(err_h, kRefHiddenAtol);
     EXPECT_LE(err_l, kRefLogitAtol);
 }
@@ -401,6 +406,55 @@ TEST(Gpt2CpuLinear, Fp32TilesGiveTheSameBytesForThreads123) {
             EXPECT_TRUE(
                 std::equal(got.values().begin(), got.values().end(), first.values().begin()))
                 << threads << " threads";
+    }
+}
+
+// The fp32 path against a double-precision oracle, on shapes whose K spans several k blocks
+// (256) and whose panel groups hold one panel (K = 1601: 600 KB / (K · 192 B)) or eight.
+TEST(Gpt2CpuLinear, Fp32MatchesADoubleOracleAcrossKBlocksAndGroups) {
+    for (auto [M, K, N] : {std::tuple<size_t, size_t, size_t>{70, 1601, 150}, {9, 800, 2304}}) {
+        const Matrix A = random_matrix(M, K, 11), W = random_matrix(K, N, 12, 0.1);
+        const Matrix bias = random_matrix(1, N, 13);
+        Matrix got(M, N);
+        LinearScratch sc;
+        linear(A.view(), LinearWeight(W.view(), Precision::fp32), bias.row(0), Activation::none,
+               false, got.view(), 2, sc);
+        double err = 0, scale = 0;
+        for (size_t i = 0; i < M; ++i)
+            for (size_t j = 0; j < N; ++j) {
+                double s = bias(0, j), mag = std::fabs(bias(0, j));
+                for (size_t k = 0; k < K; ++k) {
+                    s += double(A(i, k)) * double(W(k, j));
+                    mag += std::fabs(double(A(i, k)) * double(W(k, j)));
+                }
+                err = std::max(err, std::fabs(got(i, j) - s));
+                scale = std::max(scale, mag);
+            }
+        // float32 sums of K terms: a few ulps of the sum of magnitudes (measured ~1e-6 of it).
+        EXPECT_LE(err, 1e-5 * scale) << M << "×" << K << "×" << N << " err " << err;
+    }
+}
+
+// With the AVX-512 kernels every output element is one fixed chain of operations: a row's result
+// is the same bytes whatever rows share the GEMM and wherever the row sits (fp32 and bf16).
+TEST(Gpt2CpuLinear, ARowsBytesDoNotDependOnItsNeighbours) {
+    if (!cpu_has_avx512f()) GTEST_SKIP() << "no AVX-512 on this CPU (OpenBLAS picks by shape)";
+    const size_t M = 301, K = 600, N = 200;
+    const Matrix A = random_matrix(M, K, 21), W = random_matrix(K, N, 22, 0.1);
+    const Matrix bias = random_matrix(1, N, 23);
+    for (Precision p : {Precision::fp32, Precision::bf16}) {
+        if (p == Precision::bf16 && !cpu_has_avx512bf16()) continue;
+        const LinearWeight lw(W.view(), p);
+        LinearScratch sc;
+        Matrix all(M, N);
+        linear(A.view(), lw, bias.row(0), Activation::gelu_new, false, all.view(), 2, sc);
+        for (auto [b, e] : {std::pair<size_t, size_t>{0, 1}, {5, 18}, {123, 301}, {3, 300}}) {
+            Matrix part(e - b, N);
+            linear(A.row_range(b, e), lw, bias.row(0), Activation::gelu_new, false, part.view(), 1,
+                   sc);
+            EXPECT_EQ(0, std::memcmp(part.data(), all.row(b).data(), part.size() * 4))
+                << precision_name(p) << " rows " << b << "…" << e;
+        }
     }
 }
 
