@@ -5,12 +5,15 @@
 #include <bit>
 #include <chrono>
 #include <cmath>
+#include <memory>
+#include <mutex>
 #include <numbers>
 #include <numeric>
 
 #include "core/error.hpp"
 #include "core/parallel.hpp"
 #include "linalg/gemm.hpp"
+#include "model/gpt2_cpu_attention.hpp"
 
 namespace promptlens {
 namespace {
@@ -72,28 +75,34 @@ Dims dims(const Gpt2Weights& w) {
     return {c.n_embd, c.n_head, c.head_dim(), c.n_inner, c.n_layer, float(c.layer_norm_epsilon)};
 }
 
-// ---- scratch: one allocation per pass ---------------------------------------------------------
+// ---- scratch: pooled per model, so a pass's buffers are touched once, not every pass -----------
+
+}  // namespace
 
 // The activations of R packed rows (x: the residual stream, h: layer-norm output, qkv, att: the
 // attention output, fc: the MLP's hidden layer) and each attention worker's score buffer, carved
-// from one allocation (64-byte multiples keep every region aligned alike).
-class Workspace {
+// from one buffer that only grows (64-byte multiples keep every region aligned alike). Every
+// region is written before it is read in a pass, so a reused buffer needs no clearing.
+class Gpt2CpuWorkspace {
   public:
-    Workspace(size_t R, const Dims& d, size_t workers, size_t per_worker) {
-        const size_t sizes[] = {R * d.C, R * d.C, R * 3 * d.C,
-                                R * d.C, R * d.I, workers * per_worker};
+    void shape(size_t R, size_t C, size_t I, size_t workers, size_t per_worker) {
+        const size_t sizes[] = {R * C, R * C, R * 3 * C, R * C, R * I, workers * per_worker};
         size_t offsets[6], total = 0;
         for (size_t k = 0; k < 6; ++k) {
             offsets[k] = total;
             total += (sizes[k] + 15) / 16 * 16;
         }
-        data_.assign(total, 0.0f);
-        float* base = data_.data();
-        x = MatView(base + offsets[0], R, d.C);
-        h = MatView(base + offsets[1], R, d.C);
-        qkv = MatView(base + offsets[2], R, 3 * d.C);
-        att = MatView(base + offsets[3], R, d.C);
-        fc = MatView(base + offsets[4], R, d.I);
+        if (capacity_ < total) {
+            data_.reset();  // the old buffer goes before the new one comes
+            data_.reset(new float[total]);
+            capacity_ = total;
+        }
+        float* base = data_.get();
+        x = MatView(base + offsets[0], R, C);
+        h = MatView(base + offsets[1], R, C);
+        qkv = MatView(base + offsets[2], R, 3 * C);
+        att = MatView(base + offsets[3], R, C);
+        fc = MatView(base + offsets[4], R, I);
         scores = base + offsets[5];
     }
     MatView x, h, qkv, att, fc;
@@ -101,7 +110,45 @@ class Workspace {
     LinearScratch linear;  // bf16 copies of the GEMM inputs (empty for fp32)
 
   private:
-    std::vector<float> data_;
+    std::unique_ptr<float[]> data_;
+    size_t capacity_ = 0;
+};
+
+struct Gpt2CpuModel::Pool {
+    std::mutex mutex;
+    std::vector<std::unique_ptr<Gpt2CpuWorkspace>> free;
+};
+
+namespace {
+
+// A workspace borrowed from the model's pool for one pass (a new one when every pooled one is in
+// use by a concurrent pass), given back at the end.
+class WorkspaceLease {
+  public:
+    WorkspaceLease(Gpt2CpuModel::Pool& pool, size_t R, const Gpt2Weights& w, size_t workers,
+                   size_t per_worker)
+        : pool_(pool) {
+        {
+            std::lock_guard lock(pool_.mutex);
+            if (!pool_.free.empty()) {
+                ws_ = std::move(pool_.free.back());
+                pool_.free.pop_back();
+            }
+        }
+        if (!ws_) ws_ = std::make_unique<Gpt2CpuWorkspace>();
+        ws_->shape(R, w.config.n_embd, w.config.n_inner, workers, per_worker);
+    }
+    ~WorkspaceLease() {
+        std::lock_guard lock(pool_.mutex);
+        pool_.free.push_back(std::move(ws_));
+    }
+    WorkspaceLease(const WorkspaceLease&) = delete;
+    WorkspaceLease& operator=(const WorkspaceLease&) = delete;
+    Gpt2CpuWorkspace& operator*() { return *ws_; }
+
+  private:
+    Gpt2CpuModel::Pool& pool_;
+    std::unique_ptr<Gpt2CpuWorkspace> ws_;
 };
 
 // Runs fn, adding its wall-clock seconds to *slot when profiling.
@@ -146,26 +193,6 @@ void attention_output_and_mlp(const Gpt2LayerWeights& L, const Gpt2CpuModel::Lay
           [&] { linear(fc, K.mlp_proj, L.mlp_proj_b, Activation::none, true, x, threads, sc); });
 }
 
-// Causal attention of Tq new rows of one head over Tp cached keys and themselves.
-// q, kn, vn: Tq×hd; kp, vp: Tp×hd (Tp may be 0); out: Tq×hd; scratch: Tq·(Tp+Tq) floats.
-// New row i attends to keys 0 … Tp+i.
-void attend(ConstMatView q, ConstMatView kp, ConstMatView vp, ConstMatView kn, ConstMatView vn,
-            float scale, float* scratch, MatView out) {
-    const size_t Tq = q.rows(), Tp = kp.rows(), Tk = Tp + Tq;
-    MatView s(scratch, Tq, Tk);
-    MatView s_past(scratch, Tq, Tp, Tk), s_new(scratch + Tp, Tq, Tq, Tk);
-    if (Tp) blas::gemm(Trans::N, Trans::T, scale, q, kp, 0.0f, s_past);
-    blas::gemm(Trans::N, Trans::T, scale, q, kn, 0.0f, s_new);
-    for (size_t i = 0; i < Tq; ++i) {
-        float* r = s.row(i).data();
-        const size_t n = Tp + i + 1;
-        softmax_inplace(r, n);
-        std::fill(r + n, r + Tk, 0.0f);
-    }
-    if (Tp) blas::gemm(Trans::N, Trans::N, 1.0f, s_past, vp, 0.0f, out);
-    blas::gemm(Trans::N, Trans::N, 1.0f, s_new, vn, Tp ? 1.0f : 0.0f, out);
-}
-
 // Runs task(t, scratch) for t in [0, n_tasks) on up to `threads` workers, each with its own
 // `per_worker` floats of scratch from `scratch`. Tasks are independent, so the result does not
 // depend on which worker runs which.
@@ -185,7 +212,8 @@ size_t round16(size_t n) {
 
 }  // namespace
 
-Gpt2CpuModel::Gpt2CpuModel(const Gpt2Weights& w, Precision p) : weights(w), precision(p) {
+Gpt2CpuModel::Gpt2CpuModel(const Gpt2Weights& w, Precision p)
+    : weights(w), precision(p), pool_(std::make_shared<Pool>()) {
     const Dims d = dims(w);
     for (const auto& L : w.layers)
         layers.push_back({LinearWeight(ConstMatView(L.c_attn_w.data(), d.C, 3 * d.C), p),
@@ -238,9 +266,10 @@ PackedKvCache cpu_text_pass(const Gpt2CpuModel& m, const PackedTokens& texts, in
 
     const int threads = resolve_threads(threads_in);
     const size_t workers = std::min<size_t>(size_t(threads), N * d.H);
-    const size_t per_worker = round16(t_max * t_max);
+    const size_t per_worker = round16(attention_scratch_floats(0, t_max, d.hd));
     const auto t_alloc = std::chrono::steady_clock::now();
-    Workspace ws(R, d, workers, per_worker);
+    WorkspaceLease lease(*m.pool_, R, w, workers, per_worker);
+    Gpt2CpuWorkspace& ws = *lease;
     MatView x = ws.x, h = ws.h, qkv = ws.qkv, att = ws.att, fc = ws.fc;
 
     PackedKvCache cache;
@@ -340,8 +369,9 @@ BatchPromptResult cpu_prompt_pass(const Gpt2CpuModel& m, const PackedKvCache& ca
     const size_t R = N * P;
     const int threads = resolve_threads(threads_in);
     const size_t workers = std::min<size_t>(size_t(threads), N * d.H);
-    const size_t per_worker = round16(P * tk_max);
-    Workspace ws(R, d, workers, per_worker);
+    const size_t per_worker = round16(attention_scratch_floats(tk_max - P, P, d.hd));
+    WorkspaceLease lease(*m.pool_, R, w, workers, per_worker);
+    Gpt2CpuWorkspace& ws = *lease;
     MatView y = ws.x, h = ws.h, qkv = ws.qkv, att = ws.att, fc = ws.fc;
 
     // y (row s·P+i) = prompt[i] + wpe[start_s + i].

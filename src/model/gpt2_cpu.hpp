@@ -5,11 +5,13 @@
 // fp32 = an AVX-512 register-tile kernel reading the weights from the mapped file, OpenBLAS
 // without AVX-512; bf16 = an AVX-512 BF16 register-tile kernel), parallel over panel groups, with
 // bias and gelu_new fused into the block epilogue and the residual added by the same GEMM
-// (beta = 1). LayerNorm runs over fixed 64-row blocks. Attention runs per (sequence, head) as two
-// small GEMMs (Q·Kᵀ, softmax, P·V) in a per-worker scratch, in fp32 for both precisions. Softmax
-// and gelu_new (x·sigmoid(2u), the exact identity for 0.5·x·(1+tanh u)) use a Cephes-style expf
-// in loops compiled for AVX-512 when the CPU has it. The text pass stops after the last layer's
-// K/V. Stage times: `Gpt2CpuStageTimes`.
+// (beta = 1). LayerNorm runs over fixed 64-row blocks. Attention runs per (sequence, head) in a
+// per-worker scratch, in fp32 for both precisions (model/gpt2_cpu_attention.hpp: in the text pass
+// only the lower triangle, with the AVX-512 tiles). The passes' buffers come from a pool kept by
+// the model, so repeated passes do not fault fresh pages in for every chunk. Softmax and gelu_new
+// (x·sigmoid(2u), the exact identity for 0.5·x·(1+tanh u)) use a Cephes-style expf in loops
+// compiled for AVX-512 when the CPU has it. The text pass stops after the last layer's K/V. Stage
+// times: `Gpt2CpuStageTimes`.
 //
 // Precision (opt-in bf16): the four linear layers of every block take bf16 weights (converted once:
 // a 2-byte copy of 85M parameters for 124M, ~170 MB, on top of the mapped fp32 file) and bf16-
@@ -50,6 +52,11 @@ struct Gpt2CpuModel {
     Precision precision;
     std::vector<Layer> layers;
     size_t copied_bytes() const;  // memory held beyond the mapped checkpoint
+
+    // The passes' scratch buffers, kept between passes (so each pass does not fault in ~30 kB
+    // per token afresh) and shared by copies of this model; thread-safe.
+    struct Pool;
+    std::shared_ptr<Pool> pool_;
 };
 
 // Wall-clock seconds per stage of a text pass, summed over layers (a profile, for benches).

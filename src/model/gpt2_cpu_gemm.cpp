@@ -19,8 +19,8 @@
 #include "core/error.hpp"
 #include "core/parallel.hpp"
 #include "linalg/gemm.hpp"
+#include "model/fp32_tile.hpp"
 
-#define PL_TARGET_F32 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq")))
 #define PL_TARGET_BF16 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512bf16")))
 
 namespace promptlens {
@@ -60,15 +60,6 @@ struct TaskPlan {
     }
 };
 
-// Masks of the three 16-column registers for the first nv (≤ 48) valid columns.
-PL_TARGET_F32 inline void column_masks(size_t nv, __mmask16 m[3]) {
-    for (size_t j = 0; j < 3; ++j) {
-        const size_t lo = 16 * j;
-        const size_t n = nv > lo ? std::min<size_t>(16, nv - lo) : 0;
-        m[j] = static_cast<__mmask16>((uint32_t{1} << n) - 1);
-    }
-}
-
 // ---- bf16 micro-kernel -----------------------------------------------------------------------
 
 // c = (load_c ? c : 0) + a (rows×2·kp2 bf16, lda elements) · b (kp2 k-pairs × 48 × 2 packed).
@@ -95,7 +86,7 @@ PL_TARGET_BF16 void kernel_bf16(const uint16_t* a, size_t lda, const uint16_t* b
         }
     }
     __mmask16 m[3];
-    column_masks(nv, m);
+    fp32_tile::column_masks<3>(nv, m);
 #pragma GCC unroll 8
     for (size_t r = 0; r < R; ++r)
         for (size_t j = 0; j < 3; ++j) {
@@ -163,48 +154,7 @@ void finish_tile(MatView tile, size_t col0, std::span<const float> bias, Activat
         add_bias(tile, b);
 }
 
-// ---- fp32 micro-kernel -----------------------------------------------------------------------
-
-// c = (load_c ? c : 0) + a (R rows × kc, lda floats apart) · b (kc × 48 packed, zero-padded).
-// Every output element is the same chain of FMAs in k order whatever R, so row offsets never
-// change a bit.
-template <size_t R>
-PL_TARGET_F32 void kernel_f32(const float* a, size_t lda, const float* b, size_t kc, float* c,
-                              size_t ldc, bool load_c, size_t nv) {
-    __m512 acc[R][3];
-#pragma GCC unroll 8
-    for (size_t r = 0; r < R; ++r)
-        for (size_t j = 0; j < 3; ++j) acc[r][j] = _mm512_setzero_ps();
-#pragma GCC unroll 2
-    for (size_t k = 0; k < kc; ++k) {
-        const float* bk = b + k * NR;
-        const __m512 b0 = _mm512_load_ps(bk), b1 = _mm512_load_ps(bk + 16),
-                     b2 = _mm512_load_ps(bk + 32);
-#pragma GCC unroll 8
-        for (size_t r = 0; r < R; ++r) {
-            const __m512 av = _mm512_set1_ps(a[r * lda + k]);
-            acc[r][0] = _mm512_fmadd_ps(av, b0, acc[r][0]);
-            acc[r][1] = _mm512_fmadd_ps(av, b1, acc[r][1]);
-            acc[r][2] = _mm512_fmadd_ps(av, b2, acc[r][2]);
-        }
-    }
-    __mmask16 m[3];
-    column_masks(nv, m);
-#pragma GCC unroll 8
-    for (size_t r = 0; r < R; ++r)
-        for (size_t j = 0; j < 3; ++j) {
-            float* p = c + r * ldc + 16 * j;
-            __m512 v = acc[r][j];
-            if (load_c) v = _mm512_add_ps(_mm512_maskz_loadu_ps(m[j], p), v);
-            _mm512_mask_storeu_ps(p, m[j], v);
-        }
-}
-
-using KernelF32 = void (*)(const float*, size_t, const float*, size_t, float*, size_t, bool,
-                           size_t);
-constexpr KernelF32 kKernelsF32[MR + 1] = {nullptr,       kernel_f32<1>, kernel_f32<2>,
-                                           kernel_f32<3>, kernel_f32<4>, kernel_f32<5>,
-                                           kernel_f32<6>, kernel_f32<7>, kernel_f32<8>};
+constexpr auto kKernelsF32 = fp32_tile::kernels<3, MR>;
 
 // A 64-byte-aligned float buffer that only grows (each thread's packed B block).
 struct AlignedFloats {
@@ -344,8 +294,10 @@ PL_TARGET_F32 void bias_gelu_avx512(MatView y, std::span<const float> bias) {
     bias_gelu_loop(y, bias);
 }
 
-// r[0, n) = softmax(r[0, n)): 16 independent accumulators so the max and sum vectorise.
-inline void softmax_loop(float* r, size_t n) {
+// r[0, n) = softmax(scale · r[0, n)): 16 independent accumulators so the max and sum vectorise;
+// exp and sum in one sweep. max(scale · r) is scale · max(r) rounded (scale > 0), so the scores
+// are the same floats as when scaled first.
+inline void softmax_loop(float* r, size_t n, float scale) {
     constexpr size_t L = 16;
     float acc[L];
     std::fill(acc, acc + L, -INFINITY);
@@ -355,19 +307,26 @@ inline void softmax_loop(float* r, size_t n) {
     float mx = -INFINITY;
     for (; i < n; ++i) mx = r[i] > mx ? r[i] : mx;
     for (size_t k = 0; k < L; ++k) mx = acc[k] > mx ? acc[k] : mx;
-    for (size_t j = 0; j < n; ++j) r[j] = exp_inline(r[j] - mx);
+    const float top = scale * mx;
     std::fill(acc, acc + L, 0.0f);
     for (i = 0; i + L <= n; i += L)
-        for (size_t k = 0; k < L; ++k) acc[k] += r[i + k];
+        for (size_t k = 0; k < L; ++k) {
+            const float e = exp_inline(scale * r[i + k] - top);
+            r[i + k] = e;
+            acc[k] += e;
+        }
     float sum = 0;
-    for (; i < n; ++i) sum += r[i];
+    for (; i < n; ++i) {
+        r[i] = exp_inline(scale * r[i] - top);
+        sum += r[i];
+    }
     for (size_t k = 0; k < L; ++k) sum += acc[k];
     const float inv = 1.0f / sum;
     for (size_t j = 0; j < n; ++j) r[j] *= inv;
 }
 
-PL_TARGET_F32 void softmax_avx512(float* r, size_t n) {
-    softmax_loop(r, n);
+PL_TARGET_F32 void softmax_avx512(float* r, size_t n, float scale) {
+    softmax_loop(r, n, scale);
 }
 
 }  // namespace
@@ -376,11 +335,11 @@ float exp_approx(float x) {
     return exp_inline(x);
 }
 
-void softmax_inplace(float* r, size_t n) {
+void softmax_inplace(float* r, size_t n, float scale) {
     if (cpu_has_avx512f())
-        softmax_avx512(r, n);
+        softmax_avx512(r, n, scale);
     else
-        softmax_loop(r, n);
+        softmax_loop(r, n, scale);
 }
 
 void add_bias(MatView y, std::span<const float> bias) {

@@ -92,7 +92,8 @@ void bf16_gemm_reference(ConstMatView A, ConstMatView W, MatView C);
 // The vectorisable element-wise pieces shared with gpt2_cpu.cpp (AVX-512 when the CPU has it,
 // else SSE2; the same arithmetic either way).
 float exp_approx(float x);
-void softmax_inplace(float* r, size_t n);  // r[0, n) = softmax(r[0, n)), max subtracted
+// r[0, n) = softmax(scale · r[0, n)), max subtracted; scale > 0.
+void softmax_inplace(float* r, size_t n, float scale = 1.0f);
 void add_bias(MatView y, std::span<const float> bias);
 void add_bias_gelu(MatView y, std::span<const float> bias);
 
