@@ -476,6 +476,48 @@ TEST(Gpt2CpuLinear, Bf16MatchesThePlainOracle) {
     }
 }
 
+// gelu_new and softmax, fast (AVX-512: rcp14 + Newton for the division) and portable, against
+// the double-precision formulas on a dense sweep of inputs.
+TEST(Gpt2CpuLinear, GeluAndSoftmaxMatchDoubleFormulas) {
+    const size_t n = 24001;  // v from −12 to 12 in steps of 0.001, then a few extremes
+    Matrix x(1, n + 4);
+    for (size_t i = 0; i < n; ++i) x(0, i) = float(-12.0 + 0.001 * double(i));
+    x(0, n) = -80.0f, x(0, n + 1) = 80.0f, x(0, n + 2) = -1e-30f, x(0, n + 3) = 1e4f;
+    const std::vector<float> zero(x.cols(), 0.0f);
+    for (bool portable : {false, true}) {
+        use_portable_kernels(portable);
+        Matrix y = x;
+        add_bias_gelu(y.view(), zero);
+        double worst = 0;
+        for (size_t i = 0; i < x.cols(); ++i) {
+            const double v = x(0, i);
+            const double ref =
+                0.5 * v * (1.0 + std::tanh(std::sqrt(2.0 / M_PI) * (v + 0.044715 * v * v * v)));
+            const double err = std::fabs(y(0, i) - ref) / std::max(1.0, std::fabs(ref));
+            worst = std::max(worst, err);
+        }
+        report(portable ? "gelu_new portable vs double" : "gelu_new fast vs double", worst);
+        EXPECT_LE(worst, 1e-6) << (portable ? "portable" : "fast");  // measured 1.6e-7
+
+        std::vector<float> r(1000);
+        for (size_t i = 0; i < r.size(); ++i) r[i] = float(10.0 * std::sin(0.37 * double(i)));
+        std::vector<float> got = r;
+        softmax_inplace(got.data(), got.size(), 0.7f);
+        double mx = -INFINITY, z = 0, serr = 0;
+        for (float v : r) mx = std::max(mx, 0.7 * v);
+        for (float v : r) z += std::exp(0.7 * v - mx);
+        for (size_t i = 0; i < r.size(); ++i) {
+            const double ref = std::exp(0.7 * r[i] - mx) / z;
+            serr = std::max(serr, std::fabs(got[i] - ref) / ref);
+        }
+        report(portable ? "softmax portable vs double (relative)"
+                        : "softmax fast vs double (relative)",
+               serr);
+        EXPECT_LE(serr, 2e-6);
+    }
+    use_portable_kernels(false);
+}
+
 // The portable paths (no AVX-512): the same contracts, the same tolerances.
 TEST(Gpt2CpuLinear, PortableKernelsMatchTheFastOnes) {
     const Matrix A = random_matrix(13, 97, 7), W = random_matrix(97, 101, 8, 0.1);
