@@ -344,8 +344,6 @@ PL_TARGET_F32 void bias_gelu_avx512(MatView y, std::span<const float> bias) {
     }
 }
 
-#pragma GCC diagnostic pop
-
 // r[0, n) = softmax(scale · r[0, n)): 16 independent accumulators so the max and sum vectorise;
 // exp and sum in one sweep. max(scale · r) is scale · max(r) rounded (scale > 0), so the scores
 // are the same floats as when scaled first.
@@ -377,9 +375,37 @@ inline void softmax_loop(float* r, size_t n, float scale) {
     for (size_t j = 0; j < n; ++j) r[j] *= inv;
 }
 
+// softmax_loop on 16 lanes with exp512 (masked tail; lane sums added in lane order).
 PL_TARGET_F32 void softmax_avx512(float* r, size_t n, float scale) {
-    softmax_loop(r, n, scale);
+    auto mask = [n](size_t i) {
+        return n - i >= 16 ? __mmask16(0xffff) : __mmask16((uint32_t{1} << (n - i)) - 1);
+    };
+    __m512 mx = _mm512_set1_ps(-INFINITY);
+    for (size_t i = 0; i < n; i += 16)
+        mx = _mm512_mask_max_ps(mx, mask(i), mx, _mm512_maskz_loadu_ps(mask(i), r + i));
+    alignas(64) float lanes[16];
+    _mm512_store_ps(lanes, mx);
+    float hi = lanes[0];
+    for (float l : lanes) hi = l > hi ? l : hi;
+    const __m512 top = _mm512_set1_ps(scale * hi);
+    const __m512 sc = _mm512_set1_ps(scale);
+    __m512 sum = _mm512_setzero_ps();
+    for (size_t i = 0; i < n; i += 16) {
+        const __mmask16 m = mask(i);
+        const __m512 e = exp512(_mm512_fmsub_ps(sc, _mm512_maskz_loadu_ps(m, r + i), top));
+        _mm512_mask_storeu_ps(r + i, m, e);
+        sum = _mm512_mask_add_ps(sum, m, sum, e);
+    }
+    _mm512_store_ps(lanes, sum);
+    float total = 0;
+    for (float l : lanes) total += l;
+    const __m512 inv = _mm512_set1_ps(1.0f / total);
+    for (size_t i = 0; i < n; i += 16)
+        _mm512_mask_storeu_ps(r + i, mask(i),
+                              _mm512_mul_ps(_mm512_maskz_loadu_ps(mask(i), r + i), inv));
 }
+
+#pragma GCC diagnostic pop
 
 }  // namespace
 
