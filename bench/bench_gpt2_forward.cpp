@@ -190,12 +190,12 @@ int main(int argc, char** argv) {
                     std::printf(
                         "  profile %s: total %.3f s = alloc %.3f + embed %.3f + layernorm %.3f + "
                         "qkv %.3f + "
-                        "kv copy %.3f + attention %.3f + attn proj %.3f + fc+gelu %.3f + mlp proj "
+                        "attention %.3f + attn proj %.3f + fc+gelu %.3f + mlp proj "
                         "%.3f + other %.3f\n",
-                        pname.c_str(), all, st.alloc, st.embed, st.layernorm, st.qkv, st.kv_copy,
-                        st.attention, st.attn_proj, st.fc_gelu, st.mlp_proj,
-                        all - st.alloc - st.embed - st.layernorm - st.qkv - st.kv_copy -
-                            st.attention - st.attn_proj - st.fc_gelu - st.mlp_proj);
+                        pname.c_str(), all, st.alloc, st.embed, st.layernorm, st.qkv, st.attention,
+                        st.attn_proj, st.fc_gelu, st.mlp_proj,
+                        all - st.alloc - st.embed - st.layernorm - st.qkv - st.attention -
+                            st.attn_proj - st.fc_gelu - st.mlp_proj);
                 }
                 if (!out_hidden.empty())
                     write_npy(out_hidden + "/ours_" + pname + ".npy", r.last_hidden.view());

@@ -169,14 +169,13 @@ void layernorm_rows(ConstMatView x, std::span<const float> g, std::span<const fl
     });
 }
 
-// h = ln_1(x); qkv = h·W_attn + b_attn (R×3C).
+// h = ln_1(x); q, k, v = h·W_{q,k,v} + b (R×C each, anywhere; an empty q is skipped).
 void attention_inputs(const Gpt2LayerWeights& L, const Gpt2CpuModel::Layer& K, const Dims& d,
-                      ConstMatView x, MatView h, MatView qkv, int threads, LinearScratch& sc,
-                      Gpt2CpuStageTimes* tm = nullptr) {
+                      ConstMatView x, MatView h, MatView q, MatView k, MatView v, int threads,
+                      LinearScratch& sc, Gpt2CpuStageTimes* tm = nullptr) {
     timed(tm ? &tm->layernorm : nullptr,
           [&] { layernorm_rows(x, L.ln_1_w, L.ln_1_b, d.eps, h, threads); });
-    timed(tm ? &tm->qkv : nullptr,
-          [&] { linear(h, K.attn, L.c_attn_b, Activation::none, false, qkv, threads, sc); });
+    timed(tm ? &tm->qkv : nullptr, [&] { cpu_qkv(K, L.c_attn_b, h, q, k, v, threads, sc); });
 }
 
 // x += att·W_proj + b; x += gelu(ln_2(x)·W_fc + b_fc)·W_mproj + b_mproj.
@@ -215,19 +214,33 @@ size_t round16(size_t n) {
 Gpt2CpuModel::Gpt2CpuModel(const Gpt2Weights& w, Precision p)
     : weights(w), precision(p), pool_(std::make_shared<Pool>()) {
     const Dims d = dims(w);
-    for (const auto& L : w.layers)
-        layers.push_back({LinearWeight(ConstMatView(L.c_attn_w.data(), d.C, 3 * d.C), p),
+    for (const auto& L : w.layers) {
+        // Columns j·C … (j+1)·C of c_attn (q | k | v), read in place (stride 3C).
+        auto slice = [&](size_t j) {
+            return LinearWeight(ConstMatView(L.c_attn_w.data() + j * d.C, d.C, d.C, 3 * d.C), p);
+        };
+        layers.push_back({slice(0), slice(1), slice(2),
                           LinearWeight(ConstMatView(L.attn_proj_w.data(), d.C, d.C), p),
                           LinearWeight(ConstMatView(L.fc_w.data(), d.C, d.I), p),
                           LinearWeight(ConstMatView(L.mlp_proj_w.data(), d.I, d.C), p)});
+    }
 }
 
 size_t Gpt2CpuModel::copied_bytes() const {
     size_t n = 0;
     for (const auto& L : layers)
-        n += L.attn.copied_bytes() + L.attn_proj.copied_bytes() + L.fc.copied_bytes() +
-             L.mlp_proj.copied_bytes();
+        n += L.q.copied_bytes() + L.k.copied_bytes() + L.v.copied_bytes() +
+             L.attn_proj.copied_bytes() + L.fc.copied_bytes() + L.mlp_proj.copied_bytes();
     return n;
+}
+
+void cpu_qkv(const Gpt2CpuModel::Layer& K, std::span<const float> c_attn_b, ConstMatView h,
+             MatView q, MatView k, MatView v, int threads, LinearScratch& scratch) {
+    const size_t C = K.k.out();
+    if (q.rows() > 0)
+        linear(h, K.q, c_attn_b.subspan(0, C), Activation::none, false, q, threads, scratch);
+    linear(h, K.k, c_attn_b.subspan(C, C), Activation::none, false, k, threads, scratch);
+    linear(h, K.v, c_attn_b.subspan(2 * C, C), Activation::none, false, v, threads, scratch);
 }
 
 PackedKvCache cpu_text_pass(const Gpt2Weights& w, const PackedTokens& texts,
@@ -294,30 +307,21 @@ PackedKvCache cpu_text_pass(const Gpt2CpuModel& m, const PackedTokens& texts, in
             }
     });
 
-    const size_t blocks = chunk_count(R, kRowBlock);
     const float scale = 1.0f / std::sqrt(float(d.hd));
     for (size_t l = 0; l < d.L; ++l) {
         const auto& L = w.layers[l];
         const auto& K = m.layers[l];
         Matrix &kc = cache.k[l], &vc = cache.v[l];
-        attention_inputs(L, K, d, x, h, qkv, threads, ws.linear, tm);
-        timed(tm ? &tm->kv_copy : nullptr, [&] {
-            parallel_for(blocks, threads, [&](size_t blk) {
-                const size_t b = blk * kRowBlock, e = std::min(R, b + kRowBlock);
-                for (size_t r = b; r < e; ++r) {
-                    const float* q = qkv.row(r).data();
-                    std::copy(q + d.C, q + 2 * d.C, kc.row(r).data());
-                    std::copy(q + 2 * d.C, q + 3 * d.C, vc.row(r).data());
-                }
-            });
-        });
+        // K and V go straight into the cache; the last layer needs no Q.
+        const MatView qs = l + 1 == d.L ? MatView() : MatView(qkv.data(), R, d.C);
+        attention_inputs(L, K, d, x, h, qs, kc, vc, threads, ws.linear, tm);
         if (l + 1 == d.L) break;  // the cache is complete; the rest of the last block is unused
 
         timed(tm ? &tm->attention : nullptr, [&] {
             for_tasks(N * d.H, threads, workers, ws.scores, per_worker, [&](size_t t, float* sc) {
                 const size_t s = t / d.H, hh = t % d.H, o = texts.offsets[s], T = texts.length(s);
                 const size_t c0 = hh * d.hd;
-                ConstMatView q(qkv.data() + o * 3 * d.C + c0, T, d.hd, 3 * d.C);
+                ConstMatView q(qs.data() + o * d.C + c0, T, d.hd, d.C);
                 ConstMatView kn(kc.data() + o * d.C + c0, T, d.hd, d.C);
                 ConstMatView vn(vc.data() + o * d.C + c0, T, d.hd, d.C);
                 attend(q, {}, {}, kn, vn, scale, sc,
@@ -387,7 +391,9 @@ BatchPromptResult cpu_prompt_pass(const Gpt2CpuModel& m, const PackedKvCache& ca
     for (size_t l = 0; l < d.L; ++l) {
         const auto& L = w.layers[l];
         const auto& K = m.layers[l];
-        attention_inputs(L, K, d, y, h, qkv, threads, ws.linear);
+        attention_inputs(L, K, d, y, h, MatView(qkv.data(), R, d.C, 3 * d.C),
+                         MatView(qkv.data() + d.C, R, d.C, 3 * d.C),
+                         MatView(qkv.data() + 2 * d.C, R, d.C, 3 * d.C), threads, ws.linear);
         const Matrix &kc = cache.k[l], &vc = cache.v[l];
         for_tasks(N * d.H, threads, workers, ws.scores, per_worker, [&](size_t t, float* sc) {
             const size_t s = t / d.H, hh = t % d.H, o = cache.offsets[s], Tp = cache.length(s);

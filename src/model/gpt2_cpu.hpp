@@ -45,7 +45,8 @@ struct Gpt2CpuOptions {
 // for bf16 a converted, panel-packed copy of every block's four linear layers.
 struct Gpt2CpuModel {
     struct Layer {
-        LinearWeight attn, attn_proj, fc, mlp_proj;
+        LinearWeight q, k, v;  // the three column blocks of c_attn (C×C each)
+        LinearWeight attn_proj, fc, mlp_proj;
     };
     Gpt2CpuModel(const Gpt2Weights& w, Precision precision);
     const Gpt2Weights& weights;
@@ -59,10 +60,15 @@ struct Gpt2CpuModel {
     std::shared_ptr<Pool> pool_;
 };
 
+// q, k, v (R×C each, any strides) = h·W + b for the three column blocks of c_attn (bias: its 3C
+// values); q with no rows is skipped.
+void cpu_qkv(const Gpt2CpuModel::Layer& K, std::span<const float> c_attn_b, ConstMatView h,
+             MatView q, MatView k, MatView v, int threads, LinearScratch& scratch);
+
 // Wall-clock seconds per stage of a text pass, summed over layers (a profile, for benches).
 struct Gpt2CpuStageTimes {
-    double alloc = 0, embed = 0, layernorm = 0, qkv = 0, kv_copy = 0, attention = 0, attn_proj = 0,
-           fc_gelu = 0, mlp_proj = 0;
+    double alloc = 0, embed = 0, layernorm = 0, qkv = 0, attention = 0, attn_proj = 0, fc_gelu = 0,
+           mlp_proj = 0;
 };
 
 // texts: N ≥ 1 sequences, each 1 … n_positions ids < vocab_size. `times`, when given, receives

@@ -136,7 +136,9 @@ Matrix PromptGradCpu::forward(const PackedKvCache& cache, ConstMatView prompt, i
         layernorm_forward(y, L.ln_1_w, L.ln_1_b, cfg.layer_norm_epsilon, s.xhat1, s.rstd1, h,
                           threads);
         s.qkv = Matrix(M, 3 * C);
-        linear(h, K.attn, L.c_attn_b, Activation::none, false, s.qkv, threads, scratch);
+        cpu_qkv(K, L.c_attn_b, h, MatView(s.qkv.data(), M, C, 3 * C),
+                MatView(s.qkv.data() + C, M, C, 3 * C), MatView(s.qkv.data() + 2 * C, M, C, 3 * C),
+                threads, scratch);
         s.probs.assign(B, {});
         for (size_t b = 0; b < B; ++b) s.probs[b].assign(P * H * (cache.length(b) + P), 0.0f);
         std::fill(att.values().begin(), att.values().end(), 0.0f);
@@ -253,7 +255,7 @@ MatrixD PromptGradCpu::backward(ConstMatView d_last, int threads) {
                 }
             }
         });
-        linear_backward(dqkv, K.attn.fp32(), dh, threads);
+        linear_backward(dqkv, ConstMatView(L.c_attn_w.data(), C, 3 * C), dh, threads);
         for (size_t r = 0; r < M; ++r) {
             layernorm_backward_row(dh.row(r), s.xhat1.row(r), s.rstd1[r], L.ln_1_w, dy.row(r));
         }
