@@ -8,7 +8,7 @@
 #  4. promptlens and the peer, fp32 and bf16, each in its own process (peak RSS per process);
 #  5. the features of both compared (fp32 ours vs fp32 peer; bf16s vs fp32 peer), then the table.
 # Run from the repository root after `make` (uses Debian's /usr/bin/python3 with python3-torch).
-#   THREADS=1 REPEATS=3 SEQUENCES=8 LENGTH=300 bench/bench_gpt2.sh
+#   THREADS=1 REPEATS=5 SEQUENCES=8 LENGTH=300 bench/bench_gpt2.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${BUILD:-build}
@@ -16,7 +16,7 @@ ours=$build/bench/promptlens_bench_gpt2_forward
 peak=$build/bench/promptlens_bench_peak_flops
 for b in "$ours" "$peak"; do [[ -x $b ]] || { echo "build first: make ($b missing)" >&2; exit 1; }; done
 py=/usr/bin/python3
-threads=${THREADS:-1} repeats=${REPEATS:-3}
+threads=${THREADS:-1} repeats=${REPEATS:-5}
 out=bench/out/gpt2-124m-random
 model=$out/model
 if [[ ! -f $model/model.safetensors ]]; then

@@ -15,7 +15,7 @@ printf '%-16s%10s%10s%12s%12s%10s\n' data texts "MB" "peer MB/s" "ours MB/s" spe
 for f in sentences emails; do
   data=tests/data/gpt2/$f.jsonl
   ours=$($bin tests/data/gpt2 "$data")
-  theirs=$(node bench/gpt3_encoder_peer.js "$peer/node_modules" "$data")
+  theirs=$(node bench/gpt3_encoder_peer.cjs "$peer/node_modules" "$data")
   /usr/bin/env python3 - "$f" "$ours" "$theirs" <<'PY'
 import json, sys
 name, o, p = sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3])

@@ -1,7 +1,7 @@
 // The peer side of bench/bench_tokenizer.sh: npm's gpt-3-encoder (the GPT-2 BPE in JavaScript)
 // encodes every `text` of a JSON Lines file one by one; ids are checked against the file's `ids`
 // and the best-of-N time is printed as one JSON object.
-//   node bench/gpt3_encoder_peer.js NODE_MODULES_DIR FILE.jsonl [REPEATS]
+//   node bench/gpt3_encoder_peer.cjs NODE_MODULES_DIR FILE.jsonl [REPEATS]
 const fs = require('fs');
 const path = require('path');
 const { encode } = require(path.resolve(process.argv[2], 'gpt-3-encoder'));
