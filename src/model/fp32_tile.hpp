@@ -19,14 +19,15 @@
 
 namespace promptlens::fp32_tile {
 
+// The mask of a 16-lane register whose first min(left, 16) lanes are valid.
+inline __mmask16 tail_mask(size_t left) {
+    return left >= 16 ? __mmask16(0xffff) : static_cast<__mmask16>((uint32_t{1} << left) - 1);
+}
+
 // Masks of J 16-column registers for the first nv (≤ 16·J) valid columns.
 template <size_t J>
 PL_TARGET_F32 inline void column_masks(size_t nv, __mmask16 (&m)[J]) {
-    for (size_t j = 0; j < J; ++j) {
-        const size_t lo = 16 * j;
-        const size_t n = nv > lo ? std::min<size_t>(16, nv - lo) : 0;
-        m[j] = static_cast<__mmask16>((uint32_t{1} << n) - 1);
-    }
+    for (size_t j = 0; j < J; ++j) m[j] = tail_mask(nv > 16 * j ? nv - 16 * j : 0);
 }
 
 // c (R × nv, ldc apart) = (load_c ? c : 0) + a (R rows × kc, lda floats apart) · b, where b is kc

@@ -212,7 +212,7 @@ size_t round16(size_t n) {
 }  // namespace
 
 Gpt2CpuModel::Gpt2CpuModel(const Gpt2Weights& w, Precision p)
-    : weights(w), precision(p), pool_(std::make_shared<Pool>()) {
+    : weights(w), precision(p), pool(std::make_shared<Pool>()) {
     const Dims d = dims(w);
     for (const auto& L : w.layers) {
         // Columns j·C … (j+1)·C of c_attn (q | k | v), read in place (stride 3C).
@@ -241,6 +241,13 @@ void cpu_qkv(const Gpt2CpuModel::Layer& K, std::span<const float> c_attn_b, Cons
         linear(h, K.q, c_attn_b.subspan(0, C), Activation::none, false, q, threads, scratch);
     linear(h, K.k, c_attn_b.subspan(C, C), Activation::none, false, k, threads, scratch);
     linear(h, K.v, c_attn_b.subspan(2 * C, C), Activation::none, false, v, threads, scratch);
+}
+
+void cpu_qkv(const Gpt2CpuModel::Layer& K, std::span<const float> c_attn_b, ConstMatView h,
+             MatView qkv, int threads, LinearScratch& scratch) {
+    const size_t R = qkv.rows(), C = K.k.out(), ld = qkv.stride();
+    cpu_qkv(K, c_attn_b, h, MatView(qkv.data(), R, C, ld), MatView(qkv.data() + C, R, C, ld),
+            MatView(qkv.data() + 2 * C, R, C, ld), threads, scratch);
 }
 
 PackedKvCache cpu_text_pass(const Gpt2Weights& w, const PackedTokens& texts,
@@ -281,7 +288,7 @@ PackedKvCache cpu_text_pass(const Gpt2CpuModel& m, const PackedTokens& texts, in
     const size_t workers = std::min<size_t>(size_t(threads), N * d.H);
     const size_t per_worker = round16(attention_scratch_floats(0, t_max, d.hd));
     const auto t_alloc = std::chrono::steady_clock::now();
-    WorkspaceLease lease(*m.pool_, R, w, workers, per_worker);
+    WorkspaceLease lease(*m.pool, R, w, workers, per_worker);
     Gpt2CpuWorkspace& ws = *lease;
     MatView x = ws.x, h = ws.h, qkv = ws.qkv, att = ws.att, fc = ws.fc;
 
@@ -374,7 +381,7 @@ BatchPromptResult cpu_prompt_pass(const Gpt2CpuModel& m, const PackedKvCache& ca
     const int threads = resolve_threads(threads_in);
     const size_t workers = std::min<size_t>(size_t(threads), N * d.H);
     const size_t per_worker = round16(attention_scratch_floats(tk_max - P, P, d.hd));
-    WorkspaceLease lease(*m.pool_, R, w, workers, per_worker);
+    WorkspaceLease lease(*m.pool, R, w, workers, per_worker);
     Gpt2CpuWorkspace& ws = *lease;
     MatView y = ws.x, h = ws.h, qkv = ws.qkv, att = ws.att, fc = ws.fc;
 
@@ -391,9 +398,8 @@ BatchPromptResult cpu_prompt_pass(const Gpt2CpuModel& m, const PackedKvCache& ca
     for (size_t l = 0; l < d.L; ++l) {
         const auto& L = w.layers[l];
         const auto& K = m.layers[l];
-        attention_inputs(L, K, d, y, h, MatView(qkv.data(), R, d.C, 3 * d.C),
-                         MatView(qkv.data() + d.C, R, d.C, 3 * d.C),
-                         MatView(qkv.data() + 2 * d.C, R, d.C, 3 * d.C), threads, ws.linear);
+        layernorm_rows(y, L.ln_1_w, L.ln_1_b, d.eps, h, threads);
+        cpu_qkv(K, L.c_attn_b, h, qkv, threads, ws.linear);
         const Matrix &kc = cache.k[l], &vc = cache.v[l];
         for_tasks(N * d.H, threads, workers, ws.scores, per_worker, [&](size_t t, float* sc) {
             const size_t s = t / d.H, hh = t % d.H, o = cache.offsets[s], Tp = cache.length(s);

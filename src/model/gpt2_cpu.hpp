@@ -57,13 +57,16 @@ struct Gpt2CpuModel {
     // The passes' scratch buffers, kept between passes (so each pass does not fault in ~30 kB
     // per token afresh) and shared by copies of this model; thread-safe.
     struct Pool;
-    std::shared_ptr<Pool> pool_;
+    std::shared_ptr<Pool> pool;
 };
 
 // q, k, v (R×C each, any strides) = h·W + b for the three column blocks of c_attn (bias: its 3C
 // values); q with no rows is skipped.
 void cpu_qkv(const Gpt2CpuModel::Layer& K, std::span<const float> c_attn_b, ConstMatView h,
              MatView q, MatView k, MatView v, int threads, LinearScratch& scratch);
+// The same into one R×3C matrix (columns q | k | v, as c_attn lays them out).
+void cpu_qkv(const Gpt2CpuModel::Layer& K, std::span<const float> c_attn_b, ConstMatView h,
+             MatView qkv, int threads, LinearScratch& scratch);
 
 // Wall-clock seconds per stage of a text pass, summed over layers (a profile, for benches).
 struct Gpt2CpuStageTimes {

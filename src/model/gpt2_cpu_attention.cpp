@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "core/parallel.hpp"
 #include "linalg/gemm.hpp"
 #include "model/fp32_tile.hpp"
 #include "model/gpt2_cpu_gemm.hpp"
@@ -16,17 +17,13 @@ constexpr size_t kRowsS = 8;   // rows per score tile
 constexpr size_t kRowsO = 6;   // rows per output tile (up to 4 registers wide)
 constexpr size_t kMaxHeadDim = 64;
 
-size_t round_up(size_t n, size_t m) {
-    return (n + m - 1) / m * m;
-}
-
 // The AVX-512 path's scratch, laid out from a 64-byte-aligned start: Kᵀ panels (hd × 48 each),
 // V rows padded to 16·J floats, one block of scores (64 × keys rounded up to a panel).
 struct CausalLayout {
     size_t panels, vw, kt, vp, s, lds, total;
     CausalLayout(size_t T, size_t hd) {
-        panels = (T + kKeys - 1) / kKeys;
-        vw = round_up(hd, 16);
+        panels = chunk_count(T, kKeys);
+        vw = chunk_count(hd, 16) * 16;
         lds = panels * kKeys;
         kt = 0;
         vp = kt + panels * hd * kKeys;

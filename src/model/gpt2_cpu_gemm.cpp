@@ -330,8 +330,7 @@ PL_TARGET_F32 void bias_gelu_avx512(MatView y, std::span<const float> bias) {
     for (size_t t = 0; t < y.rows(); ++t) {
         float* r = y.row(t).data();
         for (size_t j = 0; j < n; j += 16) {
-            const __mmask16 m =
-                n - j >= 16 ? __mmask16(0xffff) : __mmask16((uint32_t{1} << (n - j)) - 1);
+            const __mmask16 m = fp32_tile::tail_mask(n - j);
             const __m512 v =
                 _mm512_add_ps(_mm512_maskz_loadu_ps(m, r + j), _mm512_maskz_loadu_ps(m, &bias[j]));
             const __m512 u =
@@ -377,9 +376,7 @@ inline void softmax_loop(float* r, size_t n, float scale) {
 
 // softmax_loop on 16 lanes with exp512 (masked tail; lane sums added in lane order).
 PL_TARGET_F32 void softmax_avx512(float* r, size_t n, float scale) {
-    auto mask = [n](size_t i) {
-        return n - i >= 16 ? __mmask16(0xffff) : __mmask16((uint32_t{1} << (n - i)) - 1);
-    };
+    auto mask = [n](size_t i) { return fp32_tile::tail_mask(n - i); };
     __m512 mx = _mm512_set1_ps(-INFINITY);
     for (size_t i = 0; i < n; i += 16)
         mx = _mm512_mask_max_ps(mx, mask(i), mx, _mm512_maskz_loadu_ps(mask(i), r + i));

@@ -89,8 +89,9 @@ void linear(ConstMatView A, const LinearWeight& W, std::span<const float> bias, 
 // C (M×N) = A·W, no bias.
 void bf16_gemm_reference(ConstMatView A, ConstMatView W, MatView C);
 
-// The vectorisable element-wise pieces shared with gpt2_cpu.cpp (AVX-512 when the CPU has it,
-// else SSE2; the same arithmetic either way).
+// The vectorisable element-wise pieces shared with the passes: AVX-512 intrinsics when the CPU
+// has it, else loops the compiler vectorises for SSE2 (the same formulas; GELU's division is a
+// refined reciprocal on AVX-512, so the last bits may differ between the two).
 float exp_approx(float x);
 // r[0, n) = softmax(scale · r[0, n)), max subtracted; scale > 0.
 void softmax_inplace(float* r, size_t n, float scale = 1.0f);

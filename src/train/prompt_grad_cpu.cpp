@@ -136,9 +136,7 @@ Matrix PromptGradCpu::forward(const PackedKvCache& cache, ConstMatView prompt, i
         layernorm_forward(y, L.ln_1_w, L.ln_1_b, cfg.layer_norm_epsilon, s.xhat1, s.rstd1, h,
                           threads);
         s.qkv = Matrix(M, 3 * C);
-        cpu_qkv(K, L.c_attn_b, h, MatView(s.qkv.data(), M, C, 3 * C),
-                MatView(s.qkv.data() + C, M, C, 3 * C), MatView(s.qkv.data() + 2 * C, M, C, 3 * C),
-                threads, scratch);
+        cpu_qkv(K, L.c_attn_b, h, s.qkv, threads, scratch);
         s.probs.assign(B, {});
         for (size_t b = 0; b < B; ++b) s.probs[b].assign(P * H * (cache.length(b) + P), 0.0f);
         std::fill(att.values().begin(), att.values().end(), 0.0f);
