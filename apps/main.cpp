@@ -5,9 +5,11 @@
 
 #include "apps/commands.hpp"
 #include "core/error.hpp"
+#include "core/memory.hpp"
 #include "core/progress.hpp"
 
 int main(int argc, char** argv) try {
+    promptlens::retain_freed_memory();
     CLI::App app{
         "promptlens: how a language model, steered by a prompt, separates labelled texts: GPT-2 "
         "features (extract), PCA / t-SNE / UMAP / KMeans (reduce, cluster), separation metrics, "

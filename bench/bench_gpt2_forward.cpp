@@ -30,6 +30,7 @@
 #include <fstream>
 
 #include "core/error.hpp"
+#include "core/memory.hpp"
 #include "core/npy.hpp"
 #include "core/parallel.hpp"
 #include "core/rng.hpp"
@@ -87,6 +88,7 @@ Gpt2Weights random_gpt2_124m() {
 }  // namespace
 
 int main(int argc, char** argv) {
+    promptlens::retain_freed_memory();
     CLI::App app{"Times the CPU GPT-2 forward pass on GPT-2 124M (random in memory, or --model)"};
     std::string model_name, texts_path, prompt_npy, out_hidden;
     size_t sequences = 8, length = 300, prompt_rows = 20;

@@ -14,6 +14,7 @@
 #include <cstdio>
 
 #include "core/npy.hpp"
+#include "core/memory.hpp"
 #include "model/gpt2_weights.hpp"
 #include "timing.hpp"
 #include "train/trainer.hpp"
@@ -21,6 +22,7 @@
 using namespace promptlens;
 
 int main(int argc, char** argv) {
+    promptlens::retain_freed_memory();
     std::string model, data, out_grad, engine = "cpu", precision = "fp32";
     size_t steps = 3;
     int threads = 2;

@@ -12,7 +12,9 @@ namespace promptlens {
 int resolve_threads(int requested);
 
 // Calls fn(chunk) for every chunk in [0, n_chunks), on up to `threads` threads (the caller's
-// thread is one of them). The first exception thrown by any chunk is rethrown here.
+// thread is one of them; the others come from a pool kept for the life of the process, so a call
+// costs a wake-up, not a thread start). The first exception thrown by any chunk is rethrown here.
+// Called from inside a chunk, it runs serially on that thread.
 void parallel_for(size_t n_chunks, int threads, const std::function<void(size_t chunk)>& fn);
 
 // Number of chunks of `chunk_size` items covering n items.

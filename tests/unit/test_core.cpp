@@ -1,10 +1,15 @@
+#include <sys/resource.h>
+
 #include <atomic>
+#include <numeric>
 #include <thread>
+#include <vector>
 
 #include "core/atomic_file.hpp"
 #include "core/delimited.hpp"
 #include "core/error.hpp"
 #include "core/labels.hpp"
+#include "core/memory.hpp"
 #include "core/parallel.hpp"
 #include "core/rng.hpp"
 #include "test_helpers.hpp"
@@ -119,6 +124,54 @@ TEST(Parallel, RunsEveryChunkOnceAndRethrows) {
                  Error);
     EXPECT_THROW(resolve_threads(-1), Error);
 }
+
+// The pool serves loops one after another with growing and shrinking thread counts, loops started
+// from inside a chunk (run serially there) and loops started by two threads at once (the second
+// gets threads of its own).
+TEST(Parallel, PoolServesRepeatedNestedAndConcurrentLoops) {
+    std::atomic<size_t> sum{0};
+    for (int round = 0; round < 200; ++round) {
+        const int threads = 1 + round % 4;
+        parallel_for(64, threads, [&](size_t c) { sum += c; });
+    }
+    EXPECT_EQ(sum.load(), size_t{200} * (63 * 64 / 2));
+
+    std::vector<std::atomic<int>> inner(8 * 16);
+    parallel_for(8, 2, [&](size_t outer) {
+        parallel_for(16, 2, [&](size_t c) { inner[outer * 16 + c]++; });
+    });
+    for (auto& h : inner) EXPECT_EQ(h.load(), 1);
+
+    std::vector<std::atomic<int>> a(5000), b(5000);
+    std::thread other([&] {
+        for (int r = 0; r < 20; ++r) parallel_for(250, 2, [&](size_t c) { a[r * 250 + c]++; });
+    });
+    for (int r = 0; r < 20; ++r) parallel_for(250, 2, [&](size_t c) { b[r * 250 + c]++; });
+    other.join();
+    for (size_t i = 0; i < a.size(); ++i) ASSERT_EQ(a[i].load() + b[i].load(), 2) << i;
+}
+
+#if !defined(__SANITIZE_ADDRESS__)  // AddressSanitizer's allocator ignores mallopt
+// Freed blocks are reused without new page faults: the second round of the same allocations
+// (24 matrices of 7 MB, as one text pass's key/value cache) faults nothing in.
+TEST(Memory, RetainedBlocksAreReusedWithoutPageFaults) {
+    retain_freed_memory();
+    const auto faults = [] {
+        rusage u{};
+        getrusage(RUSAGE_SELF, &u);
+        return u.ru_minflt;
+    };
+    const auto round = [] {
+        std::vector<std::vector<float>> blocks;
+        for (int i = 0; i < 24; ++i) blocks.emplace_back(2311 * 768, 1.0f);
+        return blocks.back()[7];
+    };
+    round();
+    const long before = faults();
+    EXPECT_EQ(round(), 1.0f);
+    EXPECT_LT(faults() - before, 1000) << "of ~42,000 pages";
+}
+#endif
 
 TEST(Rng, SameSeedSameStreamAndUniformRange) {
     Rng a(42), b(42), c(42, 1);
