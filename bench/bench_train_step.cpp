@@ -13,8 +13,8 @@
 #include <chrono>
 #include <cstdio>
 
-#include "core/npy.hpp"
 #include "core/memory.hpp"
+#include "core/npy.hpp"
 #include "model/gpt2_weights.hpp"
 #include "timing.hpp"
 #include "train/trainer.hpp"

@@ -75,7 +75,8 @@ class Pool {
     bool try_run(Loop& loop, size_t helpers) {
         std::unique_lock lock(run_mutex_, std::try_to_lock);
         if (!lock.owns_lock()) return false;
-        for (; started_ < helpers; ++started_) std::thread([this, i = started_] { helper(i); }).detach();
+        for (; started_ < helpers; ++started_)
+            std::thread([this, i = started_] { helper(i); }).detach();
         loop_ = &loop;
         finished_.store(0, std::memory_order_relaxed);
         // Epoch in the high bits, helper count in the low 16: a helper reads both at once, so it
@@ -136,10 +137,11 @@ class Pool {
 void run_on_new_threads(Loop& loop, size_t helpers) {
     std::vector<std::thread> threads;
     threads.reserve(helpers);
-    for (size_t t = 0; t < helpers; ++t) threads.emplace_back([&loop] {
-        t_inside_loop = true;
-        loop.work();
-    });
+    for (size_t t = 0; t < helpers; ++t)
+        threads.emplace_back([&loop] {
+            t_inside_loop = true;
+            loop.work();
+        });
     loop.work();
     for (auto& th : threads) th.join();
 }
@@ -147,7 +149,8 @@ void run_on_new_threads(Loop& loop, size_t helpers) {
 }  // namespace
 
 void parallel_for(size_t n_chunks, int threads, const std::function<void(size_t)>& fn) {
-    const size_t workers = std::min<size_t>(static_cast<size_t>(resolve_threads(threads)), n_chunks);
+    const size_t workers =
+        std::min<size_t>(static_cast<size_t>(resolve_threads(threads)), n_chunks);
     if (workers <= 1 || t_inside_loop) {
         for (size_t c = 0; c < n_chunks; ++c) fn(c);
         return;

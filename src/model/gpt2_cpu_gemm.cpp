@@ -30,22 +30,21 @@ constexpr size_t NR = LinearWeight::kPanel;  // 48 columns per panel
 constexpr size_t MR = 8;                     // rows per register tile
 constexpr size_t KB = 256;                   // k block of both kernels (bf16: 128 k-pairs)
 constexpr size_t kConvertRows = 64;          // rows per task when rounding A to bf16
-constexpr size_t kGroupBytes = 600 << 10;    // a task's W panels over all K, as bytes (in L2)
-constexpr size_t kMaxGroup = 8;              // panels per task at most
-constexpr size_t kMinBlockRows = 64;         // rows are cut into blocks no shorter
+constexpr size_t kGroupPanels = 4;           // panels per task (192 columns)
+constexpr size_t kBlockRows = 96;            // rows per sub-block of a task
+constexpr size_t kMinBlockRows = 64;         // a task's rows are never cut shorter
 constexpr size_t kFp32Cols = 256;            // portable fp32: output columns per OpenBLAS call
 constexpr size_t kFp32MinTileRows = 256;     // portable fp32: rows split only into blocks this tall
 
-// How the AVX-512 paths cut C = A·W into tasks: (row block, group of panels). A group's W panels
-// over all of K (≤ 600 KB) stay in L2 while the block's 8-row tiles run across them, each tile's
-// k blocks innermost so its C (8 × ≤ 384 floats) stays in L1 between them, and W is read from
-// memory once per row block. Rows are cut only when there are fewer groups than 2 per thread.
-// Every output element's arithmetic is fixed by K alone (k blocks of 256 added into C in order,
-// then the epilogue), so neither the plan nor the thread count changes a bit.
+// How the AVX-512 paths cut C = A·W into tasks: (row block, group of 4 panels). A task's W panels
+// (over all of K) are packed once, then `task_loops` runs over them. Rows are cut only when there
+// are fewer groups than 2 per thread. Every output element's arithmetic is fixed by K alone (k
+// blocks of 256 added into C in order, then the epilogue), so neither the plan nor the thread
+// count changes a bit.
 struct TaskPlan {
     size_t group, groups, mc, tasks;
-    TaskPlan(size_t M, size_t K, size_t panels, size_t panel_bytes_per_k, int threads) {
-        group = std::clamp<size_t>(kGroupBytes / (K * panel_bytes_per_k), 1, kMaxGroup);
+    TaskPlan(size_t M, size_t panels, int threads) {
+        group = std::min(kGroupPanels, panels);
         groups = chunk_count(panels, group);
         const size_t want = chunk_count(2 * size_t(resolve_threads(threads)), groups);
         const size_t row_blocks = std::max<size_t>(1, std::min(want, M / kMinBlockRows));
@@ -59,6 +58,27 @@ struct TaskPlan {
         p0 = t % groups * group, p1 = std::min(panels, p0 + group);
     }
 };
+
+// One task's loop nest: rows [m0, m1) in sub-blocks of 96; per sub-block the k blocks outermost,
+// then the panels, then the 8-row tiles. One panel's k block of W (≤ 48 KB) is reused by all of
+// the sub-block's tiles from L1, and the sub-block's A (96 rows × one k block, ≤ 96 KB) by all
+// the group's panels from L2; C (96 × 192) stays in L2 between k blocks. tile(m, rows, kb, pn)
+// multiplies k block kb into the tile; finish(m, rows, pn) runs right after its last k block.
+// On Zen 5 this order ran 10–15% faster than 8-row tiles over all of K with k blocks innermost.
+template <class Tile, class Finish>
+void task_loops(size_t m0, size_t m1, size_t p0, size_t p1, size_t k_blocks, const Tile& tile,
+                const Finish& finish) {
+    for (size_t s0 = m0; s0 < m1; s0 += kBlockRows) {
+        const size_t s1 = std::min(m1, s0 + kBlockRows);
+        for (size_t kb = 0; kb < k_blocks; ++kb)
+            for (size_t pn = p0; pn < p1; ++pn)
+                for (size_t m = s0; m < s1; m += MR) {
+                    const size_t rows = std::min(MR, s1 - m);
+                    tile(m, rows, kb, pn);
+                    if (kb + 1 == k_blocks) finish(m, rows, pn);
+                }
+    }
+}
 
 // ---- bf16 micro-kernel -----------------------------------------------------------------------
 
@@ -154,10 +174,10 @@ void finish_tile(MatView tile, size_t col0, std::span<const float> bias, Activat
         add_bias(tile, b);
 }
 
-// The epilogue of an 8-row tile finished across panels [p0, p1): one call over its whole width.
-void finish_group(MatView C, size_t m0, size_t rows, size_t p0, size_t p1,
-                  std::span<const float> bias, Activation act) {
-    const size_t c0 = p0 * NR, c1 = std::min(C.cols(), p1 * NR);
+// The epilogue of one finished tile: rows [m0, m0 + rows) of panel pn.
+void finish_panel_tile(MatView C, size_t m0, size_t rows, size_t pn, std::span<const float> bias,
+                       Activation act) {
+    const size_t c0 = pn * NR, c1 = std::min(C.cols(), c0 + NR);
     finish_tile(MatView(C.row(m0).data() + c0, rows, c1 - c0, C.stride()), c0, bias, act);
 }
 
@@ -185,7 +205,7 @@ void linear_fp32_avx512(ConstMatView A, const LinearWeight& W, std::span<const f
                         Activation act, bool accumulate, MatView C, int threads) {
     const size_t M = A.rows(), K = W.in(), N = W.out(), np = W.panels();
     const ConstMatView w = W.fp32();
-    const TaskPlan plan(M, K, np, NR * sizeof(float), threads);
+    const TaskPlan plan(M, np, threads);
     parallel_for(plan.tasks, threads, [&](size_t task) {
         static thread_local AlignedFloats buffer;
         size_t mb0, mb1, p0, p1;
@@ -199,21 +219,18 @@ void linear_fp32_avx512(ConstMatView A, const LinearWeight& W, std::span<const f
                 std::fill(dst + k * NR + nv, dst + (k + 1) * NR, 0.0f);
             }
         }
-        for (size_t m0 = mb0; m0 < mb1; m0 += MR) {
-            const size_t rows = std::min(MR, mb1 - m0);
-            for (size_t k0 = 0; k0 < K; k0 += KB) {
-                const size_t kc = std::min(KB, K - k0);
-                const bool load_c = accumulate || k0 > 0;
-                for (size_t pn = p0; pn < p1; ++pn) {
-                    const size_t c0 = pn * NR, nv = std::min(NR, N - c0);
-                    float* c = C.row(m0).data() + c0;
-                    kKernelsF32[rows](A.row(m0).data() + k0, A.stride(),
-                                      bp + (pn - p0) * K * NR + k0 * NR, kc, c, C.stride(), load_c,
-                                      nv);
-                }
-            }
-            finish_group(C, m0, rows, p0, p1, bias, act);
-        }
+        task_loops(
+            mb0, mb1, p0, p1, chunk_count(K, KB),
+            [&](size_t m0, size_t rows, size_t kb, size_t pn) {
+                const size_t k0 = kb * KB, c0 = pn * NR;
+                kKernelsF32[rows](A.row(m0).data() + k0, A.stride(),
+                                  bp + (pn - p0) * K * NR + k0 * NR, std::min(KB, K - k0),
+                                  C.row(m0).data() + c0, C.stride(), accumulate || kb > 0,
+                                  std::min(NR, N - c0));
+            },
+            [&](size_t m0, size_t rows, size_t pn) {
+                finish_panel_tile(C, m0, rows, pn, bias, act);
+            });
     });
 }
 
@@ -499,29 +516,27 @@ void linear(ConstMatView A, const LinearWeight& W, std::span<const float> bias, 
     });
     // Tasks as TaskPlan says; W's panels are already packed (and contiguous per group).
     const size_t np = W.panels();
-    const TaskPlan plan(M, Kp, np, NR * sizeof(uint16_t), threads);
+    const TaskPlan plan(M, np, threads);
     parallel_for(plan.tasks, threads, [&](size_t task) {
         size_t mb0, mb1, p0, p1;
         plan.task(task, M, np, mb0, mb1, p0, p1);
-        for (size_t m0 = mb0; m0 < mb1; m0 += MR) {
-            const size_t rows = std::min(MR, mb1 - m0);
-            for (size_t q0 = 0; q0 < kp2; q0 += KB / 2) {
-                const size_t q = std::min(KB / 2, kp2 - q0);
-                const bool load_c = accumulate || q0 > 0;
-                for (size_t pn = p0; pn < p1; ++pn) {
-                    const size_t c0 = pn * NR, nv = std::min(NR, N - c0);
-                    const uint16_t* blk = W.bf16_panel(pn) + q0 * NR * 2;
-                    float* c = C.row(m0).data() + c0;
-                    if (fast)
-                        kKernelsBf16[rows](ab + m0 * Kp + 2 * q0, Kp, blk, q, c, C.stride(), load_c,
-                                           nv);
-                    else
-                        kernel_bf16_plain(ab + m0 * Kp + 2 * q0, rows, Kp, blk, q, c, C.stride(),
-                                          load_c, nv);
-                }
-            }
-            finish_group(C, m0, rows, p0, p1, bias, act);
-        }
+        task_loops(
+            mb0, mb1, p0, p1, chunk_count(kp2, KB / 2),
+            [&](size_t m0, size_t rows, size_t kb, size_t pn) {
+                const size_t q0 = kb * KB / 2, q = std::min(KB / 2, kp2 - q0), c0 = pn * NR;
+                const uint16_t* blk = W.bf16_panel(pn) + q0 * NR * 2;
+                float* c = C.row(m0).data() + c0;
+                const bool load_c = accumulate || kb > 0;
+                if (fast)
+                    kKernelsBf16[rows](ab + m0 * Kp + 2 * q0, Kp, blk, q, c, C.stride(), load_c,
+                                       std::min(NR, N - c0));
+                else
+                    kernel_bf16_plain(ab + m0 * Kp + 2 * q0, rows, Kp, blk, q, c, C.stride(),
+                                      load_c, std::min(NR, N - c0));
+            },
+            [&](size_t m0, size_t rows, size_t pn) {
+                finish_panel_tile(C, m0, rows, pn, bias, act);
+            });
     });
 }
 

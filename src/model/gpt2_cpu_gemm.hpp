@@ -2,18 +2,19 @@
 // activation rows (M×K float32) and W a Conv1D weight (K×N, row-major in×out).
 //
 //  * fp32 (AVX-512): W is read in place from the memory-mapped checkpoint (no copy of our own).
-//    A task (row block, group of 48-column panels) copies its panels of W over all of K into a
-//    per-thread buffer (≤ 600 KB, kept in L2), then runs an 8×48 register-tile kernel (24 zmm
-//    accumulators, one broadcast of A per row and k) over the block's 8-row tiles, k blocks of
-//    256 innermost so the tile's C stays in L1. The epilogue (bias, GELU) runs on each tile as
-//    its last k block finishes. Without AVX-512 (or with `use_portable_kernels`): one OpenBLAS
-//    sgemm per tile of 256 output columns (× 2 or 4 row blocks when that makes the tile count a
-//    multiple of 4).
+//    A task (row block, group of four 48-column panels) copies its panels of W over all of K into
+//    a per-thread buffer, then runs an 8×48 register-tile kernel (24 zmm accumulators, one
+//    broadcast of A per row and k) in sub-blocks of 96 rows: per sub-block the k blocks of 256
+//    outermost, then the panels, then the 8-row tiles, so a panel's k block of W is reused from
+//    L1 by all the sub-block's tiles and the sub-block's A from L2 by all four panels. The
+//    epilogue (bias, GELU) runs on each tile as its last k block finishes. Without AVX-512 (or
+//    with `use_portable_kernels`): one OpenBLAS sgemm per tile of 256 output columns (× 2 or 4
+//    row blocks when that makes the tile count a multiple of 4).
 //  * bf16 (opt-in): W converted once to bfloat16 (round to nearest even) and stored pre-packed in
 //    the panel layout (2 bytes per parameter: a copy, ~170 MB for GPT-2 124M). A is rounded to
 //    bf16 per call; the AVX-512 BF16 kernel (vdpbf16ps) multiplies pairs exactly and accumulates
-//    in fp32, with the same task plan as fp32. Without AVX-512 BF16: a plain loop with the same
-//    rounding (`bf16_gemm_reference`).
+//    in fp32, with the same task plan and loop nest as fp32. Without AVX-512 BF16: a plain loop
+//    with the same rounding (`bf16_gemm_reference`).
 //
 // Determinism: with the AVX-512 kernels every output element is one fixed chain of operations
 // (k blocks of 256 in order, then the epilogue) whatever the task plan, the thread count or the

@@ -410,9 +410,11 @@ TEST(Gpt2CpuLinear, Fp32TilesGiveTheSameBytesForThreads123) {
 }
 
 // The fp32 path against a double-precision oracle, on shapes whose K spans several k blocks
-// (256) and whose panel groups hold one panel (K = 1601: 600 KB / (K · 192 B)) or eight.
+// (256, the last one short), whose rows fill several 96-row sub-blocks (250 = 96 + 96 + 58) and
+// whose panels make groups of 4 with a short last one (500 columns: 11 panels = 4 + 4 + 3; 2304:
+// 12 groups, rows cut in no block).
 TEST(Gpt2CpuLinear, Fp32MatchesADoubleOracleAcrossKBlocksAndGroups) {
-    for (auto [M, K, N] : {std::tuple<size_t, size_t, size_t>{70, 1601, 150}, {9, 800, 2304}}) {
+    for (auto [M, K, N] : {std::tuple<size_t, size_t, size_t>{250, 1601, 500}, {9, 800, 2304}}) {
         const Matrix A = random_matrix(M, K, 11), W = random_matrix(K, N, 12, 0.1);
         const Matrix bias = random_matrix(1, N, 13);
         Matrix got(M, N);
