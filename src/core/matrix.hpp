@@ -6,8 +6,10 @@
 #include <algorithm>
 #include <cassert>
 #include <cstddef>
+#include <memory>
 #include <span>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace promptlens {
@@ -49,12 +51,40 @@ class MatrixView {
     size_t rows_ = 0, cols_ = 0, stride_ = 0;
 };
 
+// Tag for a matrix whose elements start uninitialised, for buffers written in full before they
+// are read (the text pass's 170 MB key/value cache would otherwise be zeroed first, ~1% of it).
+struct Uninitialized {};
+inline constexpr Uninitialized uninitialized{};
+
+// std::allocator, except that elements constructed without a value are default-initialised
+// (left as they are, for arithmetic types) instead of zeroed.
+template <class T>
+struct DefaultInitAllocator : std::allocator<T> {
+    template <class U>
+    struct rebind {
+        using other = DefaultInitAllocator<U>;
+    };
+    DefaultInitAllocator() = default;
+    template <class U>
+    DefaultInitAllocator(const DefaultInitAllocator<U>&) noexcept {}  // NOLINT
+    template <class U>
+    void construct(U* p) noexcept(std::is_nothrow_default_constructible_v<U>) {
+        ::new (static_cast<void*>(p)) U;
+    }
+    template <class U, class... Args>
+    void construct(U* p, Args&&... args) {
+        ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+    }
+};
+
 template <class T>
 class BasicMatrix {
   public:
     BasicMatrix() = default;
     BasicMatrix(size_t rows, size_t cols, T fill = T{})
         : values_(rows * cols, fill), rows_(rows), cols_(cols) {}
+    BasicMatrix(size_t rows, size_t cols, Uninitialized)
+        : values_(rows * cols), rows_(rows), cols_(cols) {}
 
     size_t rows() const { return rows_; }
     size_t cols() const { return cols_; }
@@ -84,7 +114,7 @@ class BasicMatrix {
     MatrixView<const T> row_range(size_t b, size_t e) const { return view().row_range(b, e); }
 
   private:
-    std::vector<T> values_;
+    std::vector<T, DefaultInitAllocator<T>> values_;
     size_t rows_ = 0, cols_ = 0;
 };
 

@@ -295,8 +295,8 @@ PackedKvCache cpu_text_pass(const Gpt2CpuModel& m, const PackedTokens& texts, in
     PackedKvCache cache;
     cache.offsets = texts.offsets;
     for (size_t l = 0; l < d.L; ++l) {
-        cache.k.emplace_back(R, d.C);
-        cache.v.emplace_back(R, d.C);
+        cache.k.emplace_back(R, d.C, uninitialized);  // every row is written by its layer
+        cache.v.emplace_back(R, d.C, uninitialized);
     }
 
     if (tm)
