@@ -1,5 +1,8 @@
 #include "apps/common.hpp"
 
+#include <filesystem>
+#include <vector>
+
 #include "core/atomic_file.hpp"
 #include "core/delimited.hpp"
 #include "core/error.hpp"
@@ -86,8 +89,21 @@ std::string describe_kmeans(const KMeansResult& r, ConstMatView x, bool scaled) 
 }
 
 void check_output_paths(std::initializer_list<std::string> paths) {
+    namespace fs = std::filesystem;
     for (const auto& p : paths) {
-        if (!p.empty()) AtomicFile probe(p);  // opens the temporary, removes it when destroyed
+        if (p.empty()) continue;
+        // The folders the probe creates are removed again (deepest first, only while empty), so
+        // a command that fails before it writes leaves nothing behind; the writer creates them.
+        std::vector<fs::path> created;
+        for (fs::path d = fs::path(p).parent_path(); !d.empty() && !fs::exists(d);
+             d = d.parent_path())
+            created.push_back(d);
+        {
+            AtomicFile probe(p);  // opens the temporary, removes it when destroyed
+        }
+        std::error_code ec;
+        for (const auto& d : created)
+            if (!fs::remove(d, ec)) break;
     }
 }
 

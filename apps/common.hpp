@@ -38,6 +38,7 @@ KMeansResult run_kmeans(ConstMatView x, const KMeansFlags& flags, uint64_t seed,
 std::string describe_kmeans(const KMeansResult& r, ConstMatView x, bool scaled);
 
 // Fails now, before any work, if an output could not be written later (empty paths are skipped).
+// Leaves no trace: folders it had to create for the probe are removed again.
 void check_output_paths(std::initializer_list<std::string> paths);
 
 // Writes text atomically, creating parent directories.

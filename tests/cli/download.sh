@@ -35,7 +35,6 @@ dl() {  # HOME_DIR ARGS...: promptlens download with HF_HOME and HF_ENDPOINT set
   local home=$1; shift
   HF_HOME="$home" HF_ENDPOINT="http://127.0.0.1:$PORT" "$PROMPTLENS" download "$@"
 }
-check() { if eval "$1"; then PASSED=$((PASSED + 1)); else fail_test "$2"; fi; }
 
 # ---- a clean download: the cache layout transformers reads ----------------------------------
 start_server "$WORK/log1" --cut-after 100000

@@ -71,7 +71,8 @@ expect_error "is not one token (it encodes to 2 tokens)" -- "${X[@]}" --data "$D
 expect_error "soft prompt width 64 (shape [1797, 64]) does not match the model's n_embd 32" -- extract --model "$M" --tokenizer "$T" --prompt "d=$TEST_DATA/digits/X.npy" --data "$DS/e2e.jsonl" --out "$WORK/e2"
 expect_error "--prompt 'nofile': expected NAME=VALUE" -- extract --model "$M" --tokenizer "$T" --prompt nofile --data "$DS/e2e.jsonl" --out "$WORK/e2"
 expect_error "would end at position 67 (41 text positions + 26 prompt tokens) but the model has 64; lower --max-length to at most 38" -- "${X[@]}" --data "$DS/e2e.jsonl" --max-length 0 --text-prompt "long=$(printf 'word %.0s' $(seq 1 25))" --out "$WORK/e2"
-expect_error "label 'a' has no token in --label-tokens" -- "${X[@]}" --data "$DS/texts.txt" --labels "$DS/texts.labels.txt" --label-tokens b=bad,c=good --out "$WORK/e2"
+expect_error "label 'a' has no token in --label-tokens" -- "${X[@]}" --data "$DS/texts.txt" --labels "$DS/texts.labels.txt" --label-tokens b=bad,c=good --out "$WORK/e2/deeper"
+check '[[ ! -e "$WORK/e2" ]]' "a failed extract left its --out folder (or a parent) behind"
 
 expect_ok extract --help
 expect_contains "$WORK/stdout" "--positions"

@@ -33,6 +33,10 @@ expect_contains() {  # FILE SUBSTRING
   if grep -qF -- "$2" "$1"; then PASSED=$((PASSED + 1)); else fail_test "$1 lacks '$2': $(head -c 600 "$1")"; fi
 }
 
+check() {  # 'SHELL CONDITION' MESSAGE
+  if eval "$1"; then PASSED=$((PASSED + 1)); else fail_test "$2"; fi
+}
+
 finish() {
   echo "$PASSED passed, $FAILED failed"
   [[ $FAILED -eq 0 ]]
