@@ -150,13 +150,14 @@ void run_on_new_threads(Loop& loop, size_t helpers) {
 }  // namespace
 
 void parallel_for(size_t n_chunks, int threads, const std::function<void(size_t)>& fn) {
-    const size_t workers =
-        std::min<size_t>(static_cast<size_t>(resolve_threads(threads)), n_chunks);
+    // At most 65,536 workers (the pool's state word counts helpers in 16 bits); which worker runs
+    // a chunk never changes a result, so the cap is invisible except in speed.
+    const size_t workers = std::min<size_t>(
+        {static_cast<size_t>(resolve_threads(threads)), n_chunks, size_t{0x10000}});
     if (workers <= 1 || t_inside_loop) {
         for (size_t c = 0; c < n_chunks; ++c) fn(c);
         return;
     }
-    require(workers <= 0xffff, "--threads {}: at most 65535", workers);
     Loop loop(fn, n_chunks);
     if (!Pool::instance().try_run(loop, workers - 1)) run_on_new_threads(loop, workers - 1);
     if (loop.error) std::rethrow_exception(loop.error);
