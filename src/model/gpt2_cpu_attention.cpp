@@ -6,7 +6,9 @@
 #include "core/parallel.hpp"
 #include "linalg/gemm.hpp"
 #include "model/fp32_tile.hpp"
-#include "model/gpt2_cpu_gemm.hpp"
+#include "model/fp32_tile_avx2.hpp"
+#include "model/gpt2_cpu_elementwise.hpp"
+#include "model/kernel_tier.hpp"
 
 namespace promptlens {
 namespace {
@@ -17,7 +19,7 @@ constexpr size_t kRowsS = 8;   // rows per score tile
 constexpr size_t kRowsO = 6;   // rows per output tile (up to 4 registers wide)
 constexpr size_t kMaxHeadDim = 64;
 
-// The AVX-512 path's scratch, laid out from a 64-byte-aligned start: Kᵀ panels (hd × 48 each),
+// The tiled path's scratch, laid out from a 64-byte-aligned start: Kᵀ panels (hd × 48 each),
 // V rows padded to 16·J floats, one block of scores (64 × keys rounded up to a panel).
 struct CausalLayout {
     size_t panels, vw, kt, vp, s, lds, total;
@@ -38,9 +40,39 @@ void softmax_row(float* r, size_t n, size_t width, float scale) {
     std::fill(r + n, r + width, 0.0f);
 }
 
+// The register tiles of the packed path, per tier. score: rows (≤ 8) × one 48-key panel of Kᵀ
+// (hd × 48) → s. output: rows (≤ 6) × hd of P·V over the first `keys` keys (V rows vw apart).
 template <size_t J>
-void causal_avx512(ConstMatView q, ConstMatView k, ConstMatView v, float scale, float* scratch,
-                   MatView out) {
+struct Avx512Tiles {
+    static void score(const float* q, size_t ldq, const float* kt, size_t hd, float* s, size_t lds,
+                      size_t rows) {
+        fp32_tile::kernels<3, kRowsS>[rows](q, ldq, kt, hd, s, lds, false, kKeys);
+    }
+    static void output(const float* s, size_t lds, const float* vp, size_t /*vw*/, size_t keys,
+                       float* out, size_t ldo, size_t rows, size_t hd) {
+        fp32_tile::kernels<J, kRowsO>[rows](s, lds, vp, keys, out, ldo, false, hd);
+    }
+};
+// AVX2: scores as 4-row × 24-key tiles, P·V as 6-row × 16-column tiles.
+struct Avx2Tiles {
+    static void score(const float* q, size_t ldq, const float* kt, size_t hd, float* s, size_t lds,
+                      size_t rows) {
+        for (size_t r = 0; r < rows; r += 4)
+            for (size_t h = 0; h < kKeys; h += 24)
+                fp32_tile_avx2::kernels<3, 4>[std::min<size_t>(4, rows - r)](
+                    q + r * ldq, ldq, kt + h, kKeys, hd, s + r * lds + h, lds, false, 24);
+    }
+    static void output(const float* s, size_t lds, const float* vp, size_t vw, size_t keys,
+                       float* out, size_t ldo, size_t rows, size_t hd) {
+        for (size_t c = 0; c < hd; c += 16)
+            fp32_tile_avx2::kernels<2, kRowsO>[rows](s, lds, vp + c, vw, keys, out + c, ldo, false,
+                                                     std::min<size_t>(16, hd - c));
+    }
+};
+
+template <class Tiles>
+void causal_tiled(ConstMatView q, ConstMatView k, ConstMatView v, float scale, float* scratch,
+                  MatView out) {
     const size_t T = q.rows(), hd = q.cols();
     const CausalLayout L(T, hd);
     auto* base =
@@ -58,26 +90,24 @@ void causal_avx512(ConstMatView q, ConstMatView k, ConstMatView v, float scale, 
         std::copy(v.row(t).begin(), v.row(t).end(), vp + t * L.vw);
         std::fill(vp + t * L.vw + hd, vp + (t + 1) * L.vw, 0.0f);
     }
-    constexpr auto score = fp32_tile::kernels<3, kRowsS>;
-    constexpr auto output = fp32_tile::kernels<J, kRowsO>;
     for (size_t i0 = 0; i0 < T; i0 += kBlock) {
         const size_t i1 = std::min(T, i0 + kBlock);
         for (size_t m0 = i0; m0 < i1; m0 += kRowsS) {
             const size_t rows = std::min(kRowsS, i1 - m0), last = m0 + rows - 1;
             for (size_t p = 0; p <= last / kKeys; ++p)
-                score[rows](q.row(m0).data(), q.stride(), kt + p * hd * kKeys, hd,
-                            s + (m0 - i0) * L.lds + p * kKeys, L.lds, false, kKeys);
+                Tiles::score(q.row(m0).data(), q.stride(), kt + p * hd * kKeys, hd,
+                             s + (m0 - i0) * L.lds + p * kKeys, L.lds, rows);
         }
         for (size_t i = i0; i < i1; ++i) softmax_row(s + (i - i0) * L.lds, i + 1, i1, scale);
         for (size_t m0 = i0; m0 < i1; m0 += kRowsO) {
             const size_t rows = std::min(kRowsO, i1 - m0);
-            output[rows](s + (m0 - i0) * L.lds, L.lds, vp, m0 + rows, out.row(m0).data(),
-                         out.stride(), false, hd);
+            Tiles::output(s + (m0 - i0) * L.lds, L.lds, vp, L.vw, m0 + rows, out.row(m0).data(),
+                          out.stride(), rows, hd);
         }
     }
 }
 
-// The same blocks with OpenBLAS (CPUs without AVX-512, head_dim > 64).
+// The same blocks with OpenBLAS (portable tier, head_dim > 64).
 void causal_blas(ConstMatView q, ConstMatView k, ConstMatView v, float scale, float* scratch,
                  MatView out) {
     const size_t T = q.rows();
@@ -101,17 +131,20 @@ void attend(ConstMatView q, ConstMatView kp, ConstMatView vp, ConstMatView kn, C
             float scale, float* scratch, MatView out) {
     const size_t Tq = q.rows(), Tp = kp.rows(), Tk = Tp + Tq, hd = q.cols();
     if (Tp == 0) {
-        if (!cpu_has_avx512f() || hd > kMaxHeadDim)
+        const KernelTier tier = kernel_tier();
+        if (tier == KernelTier::portable || hd > kMaxHeadDim)
             return causal_blas(q, kn, vn, scale, scratch, out);
+        if (tier == KernelTier::avx2)
+            return causal_tiled<Avx2Tiles>(q, kn, vn, scale, scratch, out);
         switch ((hd + 15) / 16) {
             case 1:
-                return causal_avx512<1>(q, kn, vn, scale, scratch, out);
+                return causal_tiled<Avx512Tiles<1>>(q, kn, vn, scale, scratch, out);
             case 2:
-                return causal_avx512<2>(q, kn, vn, scale, scratch, out);
+                return causal_tiled<Avx512Tiles<2>>(q, kn, vn, scale, scratch, out);
             case 3:
-                return causal_avx512<3>(q, kn, vn, scale, scratch, out);
+                return causal_tiled<Avx512Tiles<3>>(q, kn, vn, scale, scratch, out);
             default:
-                return causal_avx512<4>(q, kn, vn, scale, scratch, out);
+                return causal_tiled<Avx512Tiles<4>>(q, kn, vn, scale, scratch, out);
         }
     }
     MatView s(scratch, Tq, Tk);

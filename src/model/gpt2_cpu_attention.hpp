@@ -4,12 +4,13 @@
 //
 //  * With a past (the prompt pass: Tp > 0, Tq = P): three OpenBLAS GEMMs over the full Tq×Tk
 //    score matrix, softmax in between.
-//  * Without (the text pass) on AVX-512 CPUs, head_dim ≤ 64: query blocks of 64 rows; Kᵀ and V
-//    packed once per call; the scores of each 8-row tile are computed only up to the 48-key panel
-//    that holds its last row, softmax, then P·V over keys 0 … (tile's last row) with the
-//    fp32_tile kernels — about half the work of the full square, for long texts. A row's result
-//    is one fixed chain of operations whatever the tiles around it. Elsewhere: the same 64-row
-//    blocks with OpenBLAS.
+//  * Without (the text pass), kernel tier avx512 or avx2 (model/kernel_tier.hpp), head_dim ≤ 64:
+//    query blocks of 64 rows; Kᵀ and V packed once per call; the scores of each 8-row tile are
+//    computed only up to the 48-key panel that holds its last row, softmax, then P·V over keys
+//    0 … (tile's last row) with the register-tile kernels (fp32_tile.hpp, fp32_tile_avx2.hpp) —
+//    about half the work of the full square, for long texts. A row's result is one fixed chain
+//    of operations whatever the tiles around it. Portable tier: the same 64-row blocks with
+//    OpenBLAS.
 // Both are tested against the plain reference (tests/unit/test_gpt2_cpu.cpp).
 #pragma once
 

@@ -1,25 +1,20 @@
-// GCC will not if-convert the clamps in exp_approx (so the GELU loop would not vectorise) while it
-// must preserve floating-point exception flags. Nothing here reads them.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC optimize("no-trapping-math")
-#endif
-
 #include "model/gpt2_cpu_gemm.hpp"
 
 #include <immintrin.h>
 
 #include <algorithm>
-#include <atomic>
 #include <bit>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
-#include <numbers>
 
 #include "core/error.hpp"
 #include "core/parallel.hpp"
 #include "linalg/gemm.hpp"
 #include "model/fp32_tile.hpp"
+#include "model/fp32_tile_avx2.hpp"
+#include "model/gpt2_cpu_elementwise.hpp"
+#include "model/kernel_tier.hpp"
 
 #define PL_TARGET_BF16 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512bf16")))
 
@@ -164,6 +159,30 @@ void round_rows_plain(ConstMatView A, size_t Kp, uint16_t* out) {
     }
 }
 
+// A (M×K) → out (M×K): each value rounded to bf16 (as to_bf16) and kept as a float.
+PL_TARGET_AVX2 void round_rows_to_fp32(ConstMatView A, MatView out) {
+    const size_t K = A.cols();
+    const __m256i bias = _mm256_set1_epi32(0x7fff), one = _mm256_set1_epi32(1);
+    const __m256i hi = _mm256_set1_epi32(int(0xffff0000u)), quiet = _mm256_set1_epi32(0x400000);
+    for (size_t i = 0; i < A.rows(); ++i) {
+        const float* src = A.row(i).data();
+        float* dst = out.row(i).data();
+        size_t k = 0;
+        for (; k + 8 <= K; k += 8) {
+            const __m256 x = _mm256_loadu_ps(src + k);
+            const __m256i u = _mm256_castps_si256(x);
+            const __m256i even = _mm256_and_si256(_mm256_srli_epi32(u, 16), one);
+            const __m256i rounded = _mm256_add_epi32(u, _mm256_add_epi32(bias, even));
+            const __m256i nan = _mm256_or_si256(u, quiet);
+            const __m256 is_nan = _mm256_cmp_ps(x, x, _CMP_UNORD_Q);
+            const __m256i r = _mm256_castps_si256(
+                _mm256_blendv_ps(_mm256_castsi256_ps(rounded), _mm256_castsi256_ps(nan), is_nan));
+            _mm256_storeu_ps(dst + k, _mm256_castsi256_ps(_mm256_and_si256(r, hi)));
+        }
+        for (; k < K; ++k) dst[k] = from_bf16(to_bf16(src[k]));
+    }
+}
+
 // The epilogue of one finished tile (rows×cols of C starting at column col0).
 void finish_tile(MatView tile, size_t col0, std::span<const float> bias, Activation act) {
     if (bias.empty()) return;
@@ -182,6 +201,8 @@ void finish_panel_tile(MatView C, size_t m0, size_t rows, size_t pn, std::span<c
 }
 
 constexpr auto kKernelsF32 = fp32_tile::kernels<3, MR>;
+constexpr auto kKernelsAvx2 = fp32_tile_avx2::kernels<3, 4>;
+constexpr size_t kAvx2Cols = 24;  // columns per AVX2 tile (3 ymm registers)
 
 // A 64-byte-aligned float buffer that only grows (each thread's packed B block).
 struct AlignedFloats {
@@ -199,39 +220,111 @@ struct AlignedFloats {
     }
 };
 
-// fp32 C = [C +] A·W (+ epilogue) with the AVX-512 kernel, tasks as TaskPlan says; each task
-// first copies its panels of W (read in place from the mapped file) into the panel layout.
-void linear_fp32_avx512(ConstMatView A, const LinearWeight& W, std::span<const float> bias,
-                        Activation act, bool accumulate, MatView C, int threads) {
-    const size_t M = A.rows(), K = W.in(), N = W.out(), np = W.panels();
-    const ConstMatView w = W.fp32();
+// How the fp32 tiers lay out one packed panel (K × 48 floats, zero past N) and multiply an 8-row
+// tile by one k block of it. AVX-512: rows of 48 floats, one 8×48 kernel. AVX2: two sub-panels
+// of 24 columns, each K × 24 contiguous (a k block of 256 is 24 KB, within a 32 KB L1), four
+// 4×24 kernels. Both add k block kb into C with the same per-element chain of FMAs, so for the
+// same inputs they give the same bits.
+struct Avx512Layout {
+    static constexpr size_t kSub = NR;
+    static void tile(const float* a, size_t lda, const float* panel, size_t K, size_t k0, size_t kc,
+                     size_t rows, float* c, size_t ldc, bool load_c, size_t nv) {
+        (void)K;
+        kKernelsF32[rows](a, lda, panel + k0 * NR, kc, c, ldc, load_c, nv);
+    }
+};
+struct Avx2Layout {
+    static constexpr size_t kSub = kAvx2Cols;
+    static void tile(const float* a, size_t lda, const float* panel, size_t K, size_t k0, size_t kc,
+                     size_t rows, float* c, size_t ldc, bool load_c, size_t nv) {
+        for (size_t h = 0; h * kSub < nv; ++h) {
+            const float* sub = panel + h * K * kSub + k0 * kSub;
+            const size_t cols = std::min(kSub, nv - h * kSub);
+            for (size_t r = 0; r < rows; r += 4)
+                kKernelsAvx2[std::min<size_t>(4, rows - r)](
+                    a + r * lda, lda, sub, kSub, kc, c + r * ldc + h * kSub, ldc, load_c, cols);
+        }
+    }
+};
+
+// Column j of a packed panel, row k, for sub-panels of `sub` columns.
+inline size_t packed_index(size_t k, size_t j, size_t K, size_t sub) {
+    return j / sub * K * sub + k * sub + j % sub;
+}
+
+// Panel pn of the fp32 W (K × N, read in place) → dst in the layout.
+void pack_fp32_panel(ConstMatView w, size_t pn, size_t sub, float* dst) {
+    const size_t K = w.rows(), c0 = pn * NR, nv = std::min(NR, w.cols() - c0);
+    for (size_t j0 = 0; j0 < NR; j0 += sub) {
+        const size_t n = nv > j0 ? std::min(sub, nv - j0) : 0;
+        float* d = dst + packed_index(0, j0, K, sub);
+        for (size_t k = 0; k < K; ++k) {
+            std::memcpy(d + k * sub, w.row(k).data() + c0 + j0, n * sizeof(float));
+            std::fill(d + k * sub + n, d + (k + 1) * sub, 0.0f);
+        }
+    }
+}
+
+// Panel pn of a bf16 LinearWeight (k-pairs × 48 × 2) widened to fp32 (exact) → dst in the
+// layout: 32-bit word j of a k-pair holds (k odd) << 16 | (k even).
+PL_TARGET_AVX2 void widen_bf16_panel(const uint16_t* src, size_t K, size_t sub, float* dst) {
+    const __m256i hi = _mm256_set1_epi32(int(0xffff0000u));
+    for (size_t k = 0; k < K; k += 2) {
+        const auto* words = reinterpret_cast<const __m256i*>(src + k * NR);
+        for (size_t j = 0; j < NR; j += 8) {
+            const __m256i v = _mm256_loadu_si256(words + j / 8);
+            float* d = dst + packed_index(k, j, K, sub);
+            _mm256_store_ps(d, _mm256_castsi256_ps(_mm256_slli_epi32(v, 16)));
+            if (k + 1 < K) _mm256_store_ps(d + sub, _mm256_castsi256_ps(_mm256_and_si256(v, hi)));
+        }
+    }
+}
+
+// C = [C +] A·W (+ epilogue) with a tier's fp32 kernel, tasks as TaskPlan says; each task first
+// packs its panels of W over all of K into a per-thread buffer (pack(pn, dst)).
+template <class Layout, class Pack>
+void linear_packed(ConstMatView A, size_t K, size_t N, size_t np, const Pack& pack,
+                   std::span<const float> bias, Activation act, bool accumulate, MatView C,
+                   int threads) {
+    const size_t M = A.rows();
     const TaskPlan plan(M, np, threads);
     parallel_for(plan.tasks, threads, [&](size_t task) {
         static thread_local AlignedFloats buffer;
         size_t mb0, mb1, p0, p1;
         plan.task(task, M, np, mb0, mb1, p0, p1);
         float* bp = buffer.get((p1 - p0) * K * NR);
-        for (size_t pn = p0; pn < p1; ++pn) {
-            const size_t c0 = pn * NR, nv = std::min(NR, N - c0);
-            float* dst = bp + (pn - p0) * K * NR;
-            for (size_t k = 0; k < K; ++k) {
-                std::memcpy(dst + k * NR, w.row(k).data() + c0, nv * sizeof(float));
-                std::fill(dst + k * NR + nv, dst + (k + 1) * NR, 0.0f);
-            }
-        }
+        for (size_t pn = p0; pn < p1; ++pn) pack(pn, bp + (pn - p0) * K * NR);
         task_loops(
             mb0, mb1, p0, p1, chunk_count(K, KB),
             [&](size_t m0, size_t rows, size_t kb, size_t pn) {
                 const size_t k0 = kb * KB, c0 = pn * NR;
-                kKernelsF32[rows](A.row(m0).data() + k0, A.stride(),
-                                  bp + (pn - p0) * K * NR + k0 * NR, std::min(KB, K - k0),
-                                  C.row(m0).data() + c0, C.stride(), accumulate || kb > 0,
-                                  std::min(NR, N - c0));
+                Layout::tile(A.row(m0).data() + k0, A.stride(), bp + (pn - p0) * K * NR, K, k0,
+                             std::min(KB, K - k0), rows, C.row(m0).data() + c0, C.stride(),
+                             accumulate || kb > 0, std::min(NR, N - c0));
             },
             [&](size_t m0, size_t rows, size_t pn) {
                 finish_panel_tile(C, m0, rows, pn, bias, act);
             });
     });
+}
+
+// fp32 W read in place, or bf16 W widened (then A must already be rounded to bf16 values).
+template <class Layout>
+void linear_tier(ConstMatView A, const LinearWeight& W, std::span<const float> bias, Activation act,
+                 bool accumulate, MatView C, int threads) {
+    const size_t K = W.in(), sub = Layout::kSub;
+    if (W.precision() == Precision::fp32) {
+        const ConstMatView w = W.fp32();
+        linear_packed<Layout>(
+            A, K, W.out(), W.panels(),
+            [&](size_t pn, float* dst) { pack_fp32_panel(w, pn, sub, dst); }, bias, act, accumulate,
+            C, threads);
+    } else {
+        linear_packed<Layout>(
+            A, K, W.out(), W.panels(),
+            [&](size_t pn, float* dst) { widen_bf16_panel(W.bf16_panel(pn), K, sub, dst); }, bias,
+            act, accumulate, C, threads);
+    }
 }
 
 }  // namespace
@@ -248,26 +341,6 @@ Precision parse_precision(const std::string& name) {
     fail("precision '{}': expected fp32 or bf16", name);
 }
 
-namespace {
-std::atomic<bool> g_portable{false};
-}
-
-void use_portable_kernels(bool on) {
-    g_portable = on;
-}
-
-bool cpu_has_avx512f() {
-    static const bool ok = __builtin_cpu_supports("avx512f") &&
-                           __builtin_cpu_supports("avx512bw") &&
-                           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
-    return ok && !g_portable;
-}
-
-bool cpu_has_avx512bf16() {
-    static const bool ok = __builtin_cpu_supports("avx512bf16");
-    return ok && cpu_has_avx512f();
-}
-
 uint16_t to_bf16(float x) {
     const auto u = std::bit_cast<uint32_t>(x);
     if ((u & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((u >> 16) | 0x40);  // NaN
@@ -276,176 +349,6 @@ uint16_t to_bf16(float x) {
 
 float from_bf16(uint16_t b) {
     return std::bit_cast<float>(uint32_t{b} << 16);
-}
-
-namespace {
-
-// Cephes expf: |relative error| ≲ 2 ulp on [-87, 88]; inputs are clamped to that range (below it
-// the result is ≈ 1e-38 instead of a denormal or 0, harmless for softmax and GELU).
-inline float exp_inline(float x) {
-    x = x < -87.0f ? -87.0f : x;  // ternaries, not std::min/max: they vectorise
-    x = x > 88.0f ? 88.0f : x;
-    const float n = (x * std::numbers::log2e_v<float> + 0x1.8p23f) - 0x1.8p23f;  // round to int
-    const float r = x - n * 0.693359375f - n * -2.12194440e-4f;
-    const float z = r * r;
-    const float p = (((((1.9875691500e-4f * r + 1.3981999507e-3f) * r + 8.3334519073e-3f) * r +
-                       4.1665795894e-2f) *
-                          r +
-                      1.6666665459e-1f) *
-                         r +
-                     5.0000001201e-1f) *
-                        z +
-                    r + 1.0f;
-    const auto e = static_cast<int32_t>(n);
-    return p * std::bit_cast<float>((e + 127) << 23);
-}
-
-// y = gelu_new(y + bias), with 0.5·v·(1 + tanh u) = v / (1 + exp(−2u)), u = √(2/π)(v + 0.044715v³).
-inline void bias_gelu_loop(MatView y, std::span<const float> bias) {
-    const float k = float(std::sqrt(2.0 / std::numbers::pi));
-    for (size_t t = 0; t < y.rows(); ++t) {
-        float* r = y.row(t).data();
-        for (size_t j = 0; j < y.cols(); ++j) {
-            const float v = r[j] + bias[j];
-            const float u = k * (v + 0.044715f * v * v * v);
-            r[j] = v / (1.0f + exp_inline(-2.0f * u));
-        }
-    }
-}
-
-// GCC 12's AVX-512 intrinsics start from _mm512_undefined_ps(), which -Wmaybe-uninitialized
-// reports once they are inlined (a known false positive).
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-
-// exp_inline on 16 lanes (the same clamps and polynomial; 2^n by scalef).
-PL_TARGET_F32 inline __m512 exp512(__m512 x) {
-    x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-87.0f)), _mm512_set1_ps(88.0f));
-    const __m512 n =
-        _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(std::numbers::log2e_v<float>)),
-                             _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
-    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
-    __m512 p = _mm512_set1_ps(1.9875691500e-4f);
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
-    p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
-    return _mm512_scalef_ps(p, n);
-}
-
-// bias_gelu_loop on 16 lanes, with the division v / (1 + e) as v · rcp14 refined by one Newton
-// step (relative error ~2⁻²⁸, within an ulp or two of the quotient; a vdivps would cost more
-// than the rest of the loop).
-PL_TARGET_F32 void bias_gelu_avx512(MatView y, std::span<const float> bias) {
-    const __m512 k = _mm512_set1_ps(float(std::sqrt(2.0 / std::numbers::pi)));
-    const __m512 c = _mm512_set1_ps(0.044715f), one = _mm512_set1_ps(1.0f);
-    const __m512 two = _mm512_set1_ps(2.0f), minus_two = _mm512_set1_ps(-2.0f);
-    const size_t n = y.cols();
-    for (size_t t = 0; t < y.rows(); ++t) {
-        float* r = y.row(t).data();
-        for (size_t j = 0; j < n; j += 16) {
-            const __mmask16 m = fp32_tile::tail_mask(n - j);
-            const __m512 v =
-                _mm512_add_ps(_mm512_maskz_loadu_ps(m, r + j), _mm512_maskz_loadu_ps(m, &bias[j]));
-            const __m512 u =
-                _mm512_mul_ps(k, _mm512_fmadd_ps(_mm512_mul_ps(c, v), _mm512_mul_ps(v, v), v));
-            const __m512 d = _mm512_add_ps(one, exp512(_mm512_mul_ps(minus_two, u)));
-            __m512 q = _mm512_rcp14_ps(d);
-            q = _mm512_mul_ps(q, _mm512_fnmadd_ps(d, q, two));
-            _mm512_mask_storeu_ps(r + j, m, _mm512_mul_ps(v, q));
-        }
-    }
-}
-
-// r[0, n) = softmax(scale · r[0, n)): 16 independent accumulators so the max and sum vectorise;
-// exp and sum in one sweep. max(scale · r) is scale · max(r) rounded (scale > 0), so the scores
-// are the same floats as when scaled first.
-inline void softmax_loop(float* r, size_t n, float scale) {
-    constexpr size_t L = 16;
-    float acc[L];
-    std::fill(acc, acc + L, -INFINITY);
-    size_t i = 0;
-    for (; i + L <= n; i += L)
-        for (size_t k = 0; k < L; ++k) acc[k] = r[i + k] > acc[k] ? r[i + k] : acc[k];
-    float mx = -INFINITY;
-    for (; i < n; ++i) mx = r[i] > mx ? r[i] : mx;
-    for (size_t k = 0; k < L; ++k) mx = acc[k] > mx ? acc[k] : mx;
-    const float top = scale * mx;
-    std::fill(acc, acc + L, 0.0f);
-    for (i = 0; i + L <= n; i += L)
-        for (size_t k = 0; k < L; ++k) {
-            const float e = exp_inline(scale * r[i + k] - top);
-            r[i + k] = e;
-            acc[k] += e;
-        }
-    float sum = 0;
-    for (; i < n; ++i) {
-        r[i] = exp_inline(scale * r[i] - top);
-        sum += r[i];
-    }
-    for (size_t k = 0; k < L; ++k) sum += acc[k];
-    const float inv = 1.0f / sum;
-    for (size_t j = 0; j < n; ++j) r[j] *= inv;
-}
-
-// softmax_loop on 16 lanes with exp512 (masked tail; lane sums added in lane order).
-PL_TARGET_F32 void softmax_avx512(float* r, size_t n, float scale) {
-    auto mask = [n](size_t i) { return fp32_tile::tail_mask(n - i); };
-    __m512 mx = _mm512_set1_ps(-INFINITY);
-    for (size_t i = 0; i < n; i += 16)
-        mx = _mm512_mask_max_ps(mx, mask(i), mx, _mm512_maskz_loadu_ps(mask(i), r + i));
-    alignas(64) float lanes[16];
-    _mm512_store_ps(lanes, mx);
-    float hi = lanes[0];
-    for (float l : lanes) hi = l > hi ? l : hi;
-    const __m512 top = _mm512_set1_ps(scale * hi);
-    const __m512 sc = _mm512_set1_ps(scale);
-    __m512 sum = _mm512_setzero_ps();
-    for (size_t i = 0; i < n; i += 16) {
-        const __mmask16 m = mask(i);
-        const __m512 e = exp512(_mm512_fmsub_ps(sc, _mm512_maskz_loadu_ps(m, r + i), top));
-        _mm512_mask_storeu_ps(r + i, m, e);
-        sum = _mm512_mask_add_ps(sum, m, sum, e);
-    }
-    _mm512_store_ps(lanes, sum);
-    float total = 0;
-    for (float l : lanes) total += l;
-    const __m512 inv = _mm512_set1_ps(1.0f / total);
-    for (size_t i = 0; i < n; i += 16)
-        _mm512_mask_storeu_ps(r + i, mask(i),
-                              _mm512_mul_ps(_mm512_maskz_loadu_ps(mask(i), r + i), inv));
-}
-
-#pragma GCC diagnostic pop
-
-}  // namespace
-
-float exp_approx(float x) {
-    return exp_inline(x);
-}
-
-void softmax_inplace(float* r, size_t n, float scale) {
-    if (cpu_has_avx512f())
-        softmax_avx512(r, n, scale);
-    else
-        softmax_loop(r, n, scale);
-}
-
-void add_bias(MatView y, std::span<const float> bias) {
-    for (size_t t = 0; t < y.rows(); ++t) {
-        float* r = y.row(t).data();
-        for (size_t j = 0; j < y.cols(); ++j) r[j] += bias[j];
-    }
-}
-
-void add_bias_gelu(MatView y, std::span<const float> bias) {
-    if (cpu_has_avx512f())
-        bias_gelu_avx512(y, bias);
-    else
-        bias_gelu_loop(y, bias);
 }
 
 LinearWeight::LinearWeight(ConstMatView w, Precision p)
@@ -472,10 +375,11 @@ void linear(ConstMatView A, const LinearWeight& W, std::span<const float> bias, 
     require(!(accumulate && act != Activation::none), "linear: activation with accumulate");
     if (M == 0) return;
 
-    if (W.precision() == Precision::fp32 && cpu_has_avx512f()) {
-        linear_fp32_avx512(A, W, bias, act, accumulate, C, threads);
-        return;
-    }
+    const KernelTier tier = kernel_tier();
+    if (W.precision() == Precision::fp32 && tier == KernelTier::avx512)
+        return linear_tier<Avx512Layout>(A, W, bias, act, accumulate, C, threads);
+    if (W.precision() == Precision::fp32 && tier == KernelTier::avx2)
+        return linear_tier<Avx2Layout>(A, W, bias, act, accumulate, C, threads);
     if (W.precision() == Precision::fp32) {
         // OpenBLAS sgemm per tile: a fixed block of output columns over all rows — or over 2 or
         // 4 row blocks when that makes the tile count a multiple of 4, so 2 or 4 threads get equal
@@ -500,6 +404,20 @@ void linear(ConstMatView A, const LinearWeight& W, std::span<const float> bias, 
                 finish_tile(cb.row_range(t0, std::min(r1 - r0, t0 + kConvertRows)), c0, bias, act);
         });
         return;
+    }
+
+    // bf16 without vdpbf16ps but with an fp32 tier: A rounded to bf16 values (kept as fp32), W's
+    // panels widened to fp32 per task; every product is then exact, as vdpbf16ps makes it.
+    if (tier != KernelTier::portable && !cpu_has_avx512bf16()) {
+        if (scratch.a_rounded.size() < M * K) scratch.a_rounded.resize(M * K);
+        const MatView ar(scratch.a_rounded.data(), M, K);
+        parallel_for(chunk_count(M, kConvertRows), threads, [&](size_t blk) {
+            const size_t b = blk * kConvertRows, e = std::min(M, b + kConvertRows);
+            round_rows_to_fp32(A.row_range(b, e), ar.row_range(b, e));
+        });
+        if (tier == KernelTier::avx512)
+            return linear_tier<Avx512Layout>(ar, W, bias, act, accumulate, C, threads);
+        return linear_tier<Avx2Layout>(ar, W, bias, act, accumulate, C, threads);
     }
 
     // bf16: round A once (parallel over row blocks), then panels as above.

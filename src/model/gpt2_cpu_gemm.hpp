@@ -1,22 +1,27 @@
 // The linear layers of the CPU GPT-2 path: C = [C +] A·W + bias [then GELU], with A the packed
-// activation rows (M×K float32) and W a Conv1D weight (K×N, row-major in×out).
+// activation rows (M×K float32) and W a Conv1D weight (K×N, row-major in×out). The kernel tier
+// (model/kernel_tier.hpp) picks the code:
 //
-//  * fp32 (AVX-512): W is read in place from the memory-mapped checkpoint (no copy of our own).
-//    A task (row block, group of four 48-column panels) copies its panels of W over all of K into
-//    a per-thread buffer, then runs an 8×48 register-tile kernel (24 zmm accumulators, one
-//    broadcast of A per row and k) in sub-blocks of 96 rows: per sub-block the k blocks of 256
-//    outermost, then the panels, then the 8-row tiles, so a panel's k block of W is reused from
-//    L1 by all the sub-block's tiles and the sub-block's A from L2 by all four panels. The
-//    epilogue (bias, GELU) runs on each tile as its last k block finishes. Without AVX-512 (or
-//    with `use_portable_kernels`): one OpenBLAS sgemm per tile of 256 output columns (× 2 or 4
-//    row blocks when that makes the tile count a multiple of 4).
+//  * fp32, avx512 / avx2: W is read in place from the memory-mapped checkpoint (no copy of our
+//    own). A task (row block, group of four 48-column panels) copies its panels of W over all of
+//    K into a per-thread buffer, then runs register tiles (avx512: 8×48, 24 zmm accumulators;
+//    avx2: 4×24, 12 ymm accumulators, each panel stored as two 24-column halves) in sub-blocks of
+//    96 rows: per sub-block the k blocks of 256 outermost, then the panels, then the 8-row tiles,
+//    so a panel's k block of W is reused from L1 by all the sub-block's tiles and the
+//    sub-block's A from L2 by all four panels. The epilogue (bias, GELU) runs on each tile as its
+//    last k block finishes. Both tiers add the same chain of FMAs per element: the same bits.
+//  * fp32, portable: one OpenBLAS sgemm per tile of 256 output columns (× 2 or 4 row blocks
+//    when that makes the tile count a multiple of 4).
 //  * bf16 (opt-in): W converted once to bfloat16 (round to nearest even) and stored pre-packed in
 //    the panel layout (2 bytes per parameter: a copy, ~170 MB for GPT-2 124M). A is rounded to
-//    bf16 per call; the AVX-512 BF16 kernel (vdpbf16ps) multiplies pairs exactly and accumulates
-//    in fp32, with the same task plan and loop nest as fp32. Without AVX-512 BF16: a plain loop
-//    with the same rounding (`bf16_gemm_reference`).
+//    bf16 per call. With AVX-512 BF16, vdpbf16ps multiplies pairs exactly and accumulates in
+//    fp32, with the same task plan and loop nest as fp32. Without it (avx2, or avx512 without
+//    BF16), A's rounded values are kept as floats and each task widens its bf16 panels to fp32
+//    (exact), then runs the tier's fp32 tiles: the products are exact either way, only the order
+//    of the fp32 sums differs. Portable: a plain loop with the same rounding
+//    (`bf16_gemm_reference`).
 //
-// Determinism: with the AVX-512 kernels every output element is one fixed chain of operations
+// Determinism: with the tiled kernels every output element is one fixed chain of operations
 // (k blocks of 256 in order, then the epilogue) whatever the task plan, the thread count or the
 // rows around it: a row's result is the same bytes alone or packed with others. The portable fp32
 // tiles are fixed by the shape, so they too never depend on the thread count.
@@ -37,13 +42,6 @@ enum class Precision { fp32, bf16 };
 const char* precision_name(Precision p);
 Precision parse_precision(const std::string& name);  // "fp32" | "bf16", else Error
 
-// Whether this CPU runs the AVX-512 kernels (checked once at run time).
-bool cpu_has_avx512f();
-bool cpu_has_avx512bf16();
-// Tests: true makes both report false, so the portable paths (OpenBLAS fp32, plain bf16 loop,
-// SSE2 GELU/softmax) run on any machine. Not for use while passes are running.
-void use_portable_kernels(bool on);
-
 // float32 → bfloat16 bits, round to nearest even (NaN kept quiet), and back.
 uint16_t to_bf16(float x);
 float from_bf16(uint16_t b);
@@ -51,7 +49,7 @@ float from_bf16(uint16_t b);
 // One K×N linear weight as the kernels read it.
 class LinearWeight {
   public:
-    static constexpr size_t kPanel = 48;  // output columns per panel (3 AVX-512 registers)
+    static constexpr size_t kPanel = 48;  // output columns per panel (3 zmm / 6 ymm registers)
     LinearWeight() = default;
     // w: K×N (must outlive this for fp32, where it is read in place).
     LinearWeight(ConstMatView w, Precision p);
@@ -76,7 +74,8 @@ class LinearWeight {
 
 // Scratch of `linear` (bf16 copies of A), allocated once and reused across calls.
 struct LinearScratch {
-    std::vector<uint16_t> a_bf16;
+    std::vector<uint16_t> a_bf16;                               // AVX-512 BF16: A as bf16 pairs
+    std::vector<float, DefaultInitAllocator<float>> a_rounded;  // other tiers: A's bf16 values
 };
 
 enum class Activation { none, gelu_new };
@@ -89,14 +88,5 @@ void linear(ConstMatView A, const LinearWeight& W, std::span<const float> bias, 
 // The plain bf16 oracle: A and W rounded to bf16 (RNE), products exact, fp32 sums in k order.
 // C (M×N) = A·W, no bias.
 void bf16_gemm_reference(ConstMatView A, ConstMatView W, MatView C);
-
-// The vectorisable element-wise pieces shared with the passes: AVX-512 intrinsics when the CPU
-// has it, else loops the compiler vectorises for SSE2 (the same formulas; GELU's division is a
-// refined reciprocal on AVX-512, so the last bits may differ between the two).
-float exp_approx(float x);
-// r[0, n) = softmax(scale · r[0, n)), max subtracted; scale > 0.
-void softmax_inplace(float* r, size_t n, float scale = 1.0f);
-void add_bias(MatView y, std::span<const float> bias);
-void add_bias_gelu(MatView y, std::span<const float> bias);
 
 }  // namespace promptlens

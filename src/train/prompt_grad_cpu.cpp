@@ -6,6 +6,7 @@
 #include "core/error.hpp"
 #include "core/parallel.hpp"
 #include "linalg/gemm.hpp"
+#include "model/gpt2_cpu_elementwise.hpp"
 #include "model/gpt2_cpu_gemm.hpp"
 
 namespace promptlens::train {

@@ -25,8 +25,10 @@
 #include "core/npy.hpp"
 #include "core/rng.hpp"
 #include "gpt2_golden.hpp"
+#include "kernel_tiers.hpp"
 #include "linalg/gemm.hpp"
 #include "model/gpt2_cpu.hpp"
+#include "model/gpt2_cpu_elementwise.hpp"
 #include "model/gpt2_cpu_gemm.hpp"
 #include "model/gpt2_reference.hpp"
 #include "test_helpers.hpp"
@@ -220,13 +222,14 @@ TEST(Gpt2Cpu, PackedBatchGivesEachRowsFeaturesAsAlone) {
     }
     report("packed vs alone: last hidden", err_h);
     report("packed vs alone: logits", err_l);
-    // With AVX-512 the linear layers compute every element by one fixed chain whatever the rows
-    // around it, attention and LayerNorm are per sequence / per row: the hidden state is the same
-    // bytes packed or alone (measured 0 on an AVX-512 EPYC; logits too there, but the LM head is
-    // an OpenBLAS sgemm over the N rows, which picks its kernel by shape). Without AVX-512 the
-    // linear layers are OpenBLAS too and the last bits may move; the bound is the reference
-    // comparison's. Thread count never changes a bit (next test).
-    if (cpu_has_avx512f()) {
+    // With the tiled kernels (avx2, avx512) the linear layers compute every element by one fixed
+    // chain whatever the rows around it, attention and LayerNorm are per sequence / per row: the
+    // hidden state is the same bytes packed or alone (measured 0 on AVX-512 and AVX2 EPYCs;
+    // logits too there, but the LM head is an OpenBLAS sgemm over the N rows, which picks its
+    // kernel by shape). On the portable tier the linear layers are OpenBLAS too and the last
+    // bits may move; the bound is the reference comparison's. Thread count never changes a bit
+    // (next test).
+    if (kernel_tier() != KernelTier::portable) {
         EXPECT_EQ(err_h, 0.0);
     }
     EXPECT_LE(err_h, kRefHiddenAtol);
@@ -373,19 +376,23 @@ TEST(Gpt2CpuLinear, Fp32MatchesBlasWithBiasGeluAndAccumulate) {
         const ConstMatView A = ConstMatView(Abig.data(), M, K, K + 3);
         const LinearWeight lw(W.view(), Precision::fp32);
         LinearScratch sc;
-        for (int mode = 0; mode < 3; ++mode) {  // plain, + bias + GELU, accumulate + bias
-            Matrix ref = C0;
-            blas::gemm(Trans::N, Trans::N, 1.0f, A, W.view(), mode == 2 ? 1.0f : 0.0f, ref.view());
-            if (mode == 1) add_bias_gelu(ref.view(), bias.row(0));
-            if (mode == 2) add_bias(ref.view(), bias.row(0));
-            Matrix got = C0;
-            linear(A, lw, mode == 0 ? std::span<const float>{} : bias.row(0),
-                   mode == 1 ? Activation::gelu_new : Activation::none, mode == 2, got.view(), 2,
-                   sc);
-            EXPECT_TRUE(
-                test::all_close(to_double(got.values()), to_double(ref.values()), 2e-6, 2e-6))
-                << M << "×" << K << "×" << N << " mode " << mode;
-        }
+        for (KernelTier tier : test::supported_tiers())
+            for (int mode = 0; mode < 3; ++mode) {  // plain, + bias + GELU, accumulate + bias
+                const test::TierScope scope(tier);
+                Matrix ref = C0;
+                blas::gemm(Trans::N, Trans::N, 1.0f, A, W.view(), mode == 2 ? 1.0f : 0.0f,
+                           ref.view());
+                if (mode == 1) add_bias_gelu(ref.view(), bias.row(0));
+                if (mode == 2) add_bias(ref.view(), bias.row(0));
+                Matrix got = C0;
+                linear(A, lw, mode == 0 ? std::span<const float>{} : bias.row(0),
+                       mode == 1 ? Activation::gelu_new : Activation::none, mode == 2, got.view(),
+                       2, sc);
+                EXPECT_TRUE(
+                    test::all_close(to_double(got.values()), to_double(ref.values()), 2e-6, 2e-6))
+                    << M << "×" << K << "×" << N << " mode " << mode << " "
+                    << kernel_tier_name(tier);
+            }
     }
 }
 
@@ -396,16 +403,19 @@ TEST(Gpt2CpuLinear, Fp32TilesGiveTheSameBytesForThreads123) {
     const Matrix bias = random_matrix(1, N, 9);
     const LinearWeight lw(W.view(), Precision::fp32);
     LinearScratch sc;
-    Matrix first(M, N);
-    for (int threads : {1, 2, 3}) {
-        Matrix got(M, N);
-        linear(A.view(), lw, bias.row(0), Activation::gelu_new, false, got.view(), threads, sc);
-        if (threads == 1)
-            first = got;
-        else
-            EXPECT_TRUE(
-                std::equal(got.values().begin(), got.values().end(), first.values().begin()))
-                << threads << " threads";
+    for (KernelTier tier : test::supported_tiers()) {
+        const test::TierScope scope(tier);
+        Matrix first(M, N);
+        for (int threads : {1, 2, 3}) {
+            Matrix got(M, N);
+            linear(A.view(), lw, bias.row(0), Activation::gelu_new, false, got.view(), threads, sc);
+            if (threads == 1)
+                first = got;
+            else
+                EXPECT_TRUE(
+                    std::equal(got.values().begin(), got.values().end(), first.values().begin()))
+                    << threads << " threads, " << kernel_tier_name(tier);
+        }
     }
 }
 
@@ -417,11 +427,17 @@ TEST(Gpt2CpuLinear, Fp32MatchesADoubleOracleAcrossKBlocksAndGroups) {
     for (auto [M, K, N] : {std::tuple<size_t, size_t, size_t>{250, 1601, 500}, {9, 800, 2304}}) {
         const Matrix A = random_matrix(M, K, 11), W = random_matrix(K, N, 12, 0.1);
         const Matrix bias = random_matrix(1, N, 13);
-        Matrix got(M, N);
-        LinearScratch sc;
-        linear(A.view(), LinearWeight(W.view(), Precision::fp32), bias.row(0), Activation::none,
-               false, got.view(), 2, sc);
-        double err = 0, scale = 0;
+        const auto tiers = test::supported_tiers();
+        std::vector<Matrix> got;
+        for (KernelTier tier : tiers) {
+            const test::TierScope scope(tier);
+            got.emplace_back(M, N);
+            LinearScratch sc;
+            linear(A.view(), LinearWeight(W.view(), Precision::fp32), bias.row(0), Activation::none,
+                   false, got.back().view(), 2, sc);
+        }
+        std::vector<double> err(tiers.size(), 0.0);
+        double scale = 0;
         for (size_t i = 0; i < M; ++i)
             for (size_t j = 0; j < N; ++j) {
                 double s = bias(0, j), mag = std::fabs(bias(0, j));
@@ -429,35 +445,43 @@ TEST(Gpt2CpuLinear, Fp32MatchesADoubleOracleAcrossKBlocksAndGroups) {
                     s += double(A(i, k)) * double(W(k, j));
                     mag += std::fabs(double(A(i, k)) * double(W(k, j)));
                 }
-                err = std::max(err, std::fabs(got(i, j) - s));
+                for (size_t t = 0; t < tiers.size(); ++t)
+                    err[t] = std::max(err[t], std::fabs(got[t](i, j) - s));
                 scale = std::max(scale, mag);
             }
         // float32 sums of K terms: a few ulps of the sum of magnitudes (measured ~1e-6 of it).
-        EXPECT_LE(err, 1e-5 * scale) << M << "×" << K << "×" << N << " err " << err;
+        for (size_t t = 0; t < tiers.size(); ++t)
+            EXPECT_LE(err[t], 1e-5 * scale) << M << "×" << K << "×" << N << " err " << err[t] << " "
+                                            << kernel_tier_name(tiers[t]);
     }
 }
 
-// With the AVX-512 kernels every output element is one fixed chain of operations: a row's result
-// is the same bytes whatever rows share the GEMM and wherever the row sits (fp32 and bf16).
+// With the tiled kernels (avx2, avx512) every output element is one fixed chain of operations: a
+// row's result is the same bytes whatever rows share the GEMM and wherever the row sits (fp32
+// and bf16). The portable tier's OpenBLAS picks its kernel by shape, so it is not held to this.
 TEST(Gpt2CpuLinear, ARowsBytesDoNotDependOnItsNeighbours) {
-    if (!cpu_has_avx512f()) GTEST_SKIP() << "no AVX-512 on this CPU (OpenBLAS picks by shape)";
     const size_t M = 301, K = 600, N = 200;
     const Matrix A = random_matrix(M, K, 21), W = random_matrix(K, N, 22, 0.1);
     const Matrix bias = random_matrix(1, N, 23);
-    for (Precision p : {Precision::fp32, Precision::bf16}) {
-        if (p == Precision::bf16 && !cpu_has_avx512bf16()) continue;
-        const LinearWeight lw(W.view(), p);
-        LinearScratch sc;
-        Matrix all(M, N);
-        linear(A.view(), lw, bias.row(0), Activation::gelu_new, false, all.view(), 2, sc);
-        for (auto [b, e] : {std::pair<size_t, size_t>{0, 1}, {5, 18}, {123, 301}, {3, 300}}) {
-            Matrix part(e - b, N);
-            linear(A.row_range(b, e), lw, bias.row(0), Activation::gelu_new, false, part.view(), 1,
-                   sc);
-            EXPECT_EQ(0, std::memcmp(part.data(), all.row(b).data(), part.size() * 4))
-                << precision_name(p) << " rows " << b << "…" << e;
+    const auto tiers = test::supported_tiers();
+    if (tiers.size() == 1) GTEST_SKIP() << "no AVX2 on this CPU (OpenBLAS picks by shape)";
+    for (KernelTier tier : tiers)
+        for (Precision p : {Precision::fp32, Precision::bf16}) {
+            if (tier == KernelTier::portable) continue;
+            const test::TierScope scope(tier);
+            const LinearWeight lw(W.view(), p);
+            LinearScratch sc;
+            Matrix all(M, N);
+            linear(A.view(), lw, bias.row(0), Activation::gelu_new, false, all.view(), 2, sc);
+            for (auto [b, e] : {std::pair<size_t, size_t>{0, 1}, {5, 18}, {123, 301}, {3, 300}}) {
+                Matrix part(e - b, N);
+                linear(A.row_range(b, e), lw, bias.row(0), Activation::gelu_new, false, part.view(),
+                       1, sc);
+                EXPECT_EQ(0, std::memcmp(part.data(), all.row(b).data(), part.size() * 4))
+                    << precision_name(p) << " rows " << b << "…" << e << " "
+                    << kernel_tier_name(tier);
+            }
         }
-    }
 }
 
 TEST(Gpt2CpuLinear, Bf16MatchesThePlainOracle) {
@@ -468,26 +492,32 @@ TEST(Gpt2CpuLinear, Bf16MatchesThePlainOracle) {
     EXPECT_EQ(to_bf16(std::bit_cast<float>(0x3f808001u)), 0x3f81);
     for (auto [M, K, N] : {std::tuple<size_t, size_t, size_t>{13, 37, 101}, {9, 513, 50}}) {
         const Matrix A = random_matrix(M, K, 5), W = random_matrix(K, N, 6, 0.1);
-        Matrix ref(M, N), got(M, N);
+        Matrix ref(M, N);
         bf16_gemm_reference(A.view(), W.view(), ref.view());
-        LinearScratch sc;
-        linear(A.view(), LinearWeight(W.view(), Precision::bf16), {}, Activation::none, false,
-               got.view(), 2, sc);
-        EXPECT_TRUE(test::all_close(to_double(got.values()), to_double(ref.values()), 1e-5, 1e-5))
-            << M << "×" << K << "×" << N;
+        for (KernelTier tier : test::supported_tiers()) {
+            const test::TierScope scope(tier);
+            Matrix got(M, N);
+            LinearScratch sc;
+            linear(A.view(), LinearWeight(W.view(), Precision::bf16), {}, Activation::none, false,
+                   got.view(), 2, sc);
+            EXPECT_TRUE(
+                test::all_close(to_double(got.values()), to_double(ref.values()), 1e-5, 1e-5))
+                << M << "×" << K << "×" << N << " " << kernel_tier_name(tier);
+        }
     }
 }
 
-// gelu_new and softmax, fast (AVX-512: rcp14 + Newton for the division) and portable, against
-// the double-precision formulas on a dense sweep of inputs.
+// gelu_new and softmax on every tier (AVX-512: rcp14 + Newton for the division; AVX2 and
+// portable: a division), against the double-precision formulas on a dense sweep of inputs.
 TEST(Gpt2CpuLinear, GeluAndSoftmaxMatchDoubleFormulas) {
     const size_t n = 24001;  // v from −12 to 12 in steps of 0.001, then a few extremes
     Matrix x(1, n + 4);
     for (size_t i = 0; i < n; ++i) x(0, i) = float(-12.0 + 0.001 * double(i));
     x(0, n) = -80.0f, x(0, n + 1) = 80.0f, x(0, n + 2) = -1e-30f, x(0, n + 3) = 1e4f;
     const std::vector<float> zero(x.cols(), 0.0f);
-    for (bool portable : {false, true}) {
-        use_portable_kernels(portable);
+    for (KernelTier tier : test::supported_tiers()) {
+        const test::TierScope scope(tier);
+        const std::string name = kernel_tier_name(tier);
         Matrix y = x;
         add_bias_gelu(y.view(), zero);
         double worst = 0;
@@ -498,8 +528,8 @@ TEST(Gpt2CpuLinear, GeluAndSoftmaxMatchDoubleFormulas) {
             const double err = std::fabs(y(0, i) - ref) / std::max(1.0, std::fabs(ref));
             worst = std::max(worst, err);
         }
-        report(portable ? "gelu_new portable vs double" : "gelu_new fast vs double", worst);
-        EXPECT_LE(worst, 1e-6) << (portable ? "portable" : "fast");  // measured 1.6e-7
+        report("gelu_new " + name + " vs double", worst);
+        EXPECT_LE(worst, 1e-6) << name;  // measured 1.6e-7
 
         std::vector<float> r(1000);
         for (size_t i = 0; i < r.size(); ++i) r[i] = float(10.0 * std::sin(0.37 * double(i)));
@@ -512,43 +542,76 @@ TEST(Gpt2CpuLinear, GeluAndSoftmaxMatchDoubleFormulas) {
             const double ref = std::exp(0.7 * r[i] - mx) / z;
             serr = std::max(serr, std::fabs(got[i] - ref) / ref);
         }
-        report(portable ? "softmax portable vs double (relative)"
-                        : "softmax fast vs double (relative)",
-               serr);
-        EXPECT_LE(serr, 2e-6);
+        report("softmax " + name + " vs double (relative)", serr);
+        EXPECT_LE(serr, 2e-6) << name;
+        // Softmax of lengths that end mid-register (the masked tails).
+        for (size_t len : {1, 5, 8, 15, 17}) {
+            std::vector<float> t(r.begin(), r.begin() + long(len)), u = t;
+            softmax_inplace(t.data(), len, 0.7f);
+            {
+                const test::TierScope portable(KernelTier::portable);
+                softmax_inplace(u.data(), len, 0.7f);
+            }
+            limit_kernel_tier(tier);
+            EXPECT_TRUE(test::all_close(to_double(t), to_double(u), 0, 1e-6)) << name << " " << len;
+        }
     }
-    use_portable_kernels(false);
 }
 
-// The portable paths (no AVX-512): the same contracts, the same tolerances.
-TEST(Gpt2CpuLinear, PortableKernelsMatchTheFastOnes) {
+// Every tier against the portable one (OpenBLAS, the plain bf16 loop): the same contracts, the
+// same tolerances, for one linear layer and for whole passes of the tiny model.
+TEST(Gpt2CpuLinear, EveryTierMatchesThePortableOne) {
     const Matrix A = random_matrix(13, 97, 7), W = random_matrix(97, 101, 8, 0.1);
     const Matrix bias = random_matrix(1, 101, 9);
-    auto run = [&](Precision p, bool portable) {
-        use_portable_kernels(portable);
+    auto run = [&](Precision p, KernelTier tier) {
+        const test::TierScope scope(tier);
         Matrix C(13, 101);
         LinearScratch sc;
         linear(A.view(), LinearWeight(W.view(), p), bias.row(0), Activation::gelu_new, false,
                C.view(), 2, sc);
-        use_portable_kernels(false);
         return C;
     };
-    for (Precision p : {Precision::fp32, Precision::bf16})
-        EXPECT_TRUE(test::all_close(to_double(run(p, true).values()),
-                                    to_double(run(p, false).values()), 1e-5, 1e-5))
-            << precision_name(p);
-    // A whole bf16 pass of the tiny model: portable vs fast.
     const auto& w = tiny();
     const auto texts = pack(random_rows(3, 20, 4));
-    auto pass = [&](bool portable) {
-        use_portable_kernels(portable);
-        const Gpt2CpuOptions o{.threads = 2, .precision = Precision::bf16};
-        auto r = cpu_prompt_pass(w, cpu_text_pass(w, texts, o), prompt(), {}, o);
-        use_portable_kernels(false);
-        return r.last_hidden;
+    auto pass = [&](Precision p, KernelTier tier) {
+        const test::TierScope scope(tier);
+        const Gpt2CpuOptions o{.threads = 2, .precision = p};
+        return cpu_prompt_pass(w, cpu_text_pass(w, texts, o), prompt(), {}, o).last_hidden;
     };
-    EXPECT_TRUE(test::all_close(to_double(pass(true).values()), to_double(pass(false).values()),
-                                1e-4, 1e-4));
+    for (KernelTier tier : test::supported_tiers())
+        for (Precision p : {Precision::fp32, Precision::bf16}) {
+            const std::string what = std::string(precision_name(p)) + " " + kernel_tier_name(tier);
+            EXPECT_TRUE(test::all_close(to_double(run(p, tier).values()),
+                                        to_double(run(p, KernelTier::portable).values()), 1e-5,
+                                        1e-5))
+                << what;
+            EXPECT_TRUE(test::all_close(to_double(pass(p, tier).values()),
+                                        to_double(pass(p, KernelTier::portable).values()), 1e-4,
+                                        1e-4))
+                << what;
+        }
+}
+
+// avx2 and avx512 add the same chain of FMAs per element (k blocks of 256, the same order):
+// without GELU (whose division differs) they give the same bits, fp32 and widened bf16 alike.
+TEST(Gpt2CpuLinear, Avx2AndAvx512TilesGiveTheSameBits) {
+    if (test::supported_tiers().back() != KernelTier::avx512)
+        GTEST_SKIP() << "no AVX-512 on this CPU";
+    const size_t M = 211, K = 700, N = 250;
+    const Matrix A = random_matrix(M, K, 31), W = random_matrix(K, N, 32, 0.1);
+    const Matrix bias = random_matrix(1, N, 33);
+    for (Precision p : {Precision::fp32, Precision::bf16}) {
+        if (p == Precision::bf16 && cpu_has_avx512bf16()) continue;  // vdpbf16ps sums in pairs
+        const LinearWeight lw(W.view(), p);
+        Matrix out[2] = {Matrix(M, N), Matrix(M, N)};
+        for (int i = 0; i < 2; ++i) {
+            const test::TierScope scope(i == 0 ? KernelTier::avx2 : KernelTier::avx512);
+            LinearScratch sc;
+            linear(A.view(), lw, bias.row(0), Activation::none, false, out[i].view(), 2, sc);
+        }
+        EXPECT_EQ(0, std::memcmp(out[0].data(), out[1].data(), out[0].size() * 4))
+            << precision_name(p);
+    }
 }
 
 // ---- bf16 against fp32 ------------------------------------------------------------------------

@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "core/rng.hpp"
+#include "kernel_tiers.hpp"
 #include "model/gpt2_cpu_attention.hpp"
-#include "model/gpt2_cpu_gemm.hpp"
 
 namespace promptlens {
 namespace {
@@ -70,8 +70,8 @@ double max_err(const std::vector<float>& got, const std::vector<double>& ref) {
 
 TEST(Gpt2CpuAttention, MatchesADoubleOracleOnEveryPath) {
     double worst = 0;
-    for (bool portable : {false, true}) {
-        use_portable_kernels(portable);
+    for (KernelTier tier : test::supported_tiers()) {
+        const test::TierScope scope(tier);
         for (size_t T : {1, 7, 47, 48, 49, 64, 65, 150, 289})
             for (size_t hd : {8, 16, 24, 64, 80})
                 for (size_t Tp : {size_t{0}, T / 2}) {
@@ -82,25 +82,31 @@ TEST(Gpt2CpuAttention, MatchesADoubleOracleOnEveryPath) {
                     worst = std::max(worst, e);
                     // float32 dot products of ≤ 80 terms and sums of ≤ 289 weights of N(0,1)
                     // values: measured ≤ 1e-6 here.
-                    EXPECT_LE(e, 1e-5) << "T " << T << " hd " << hd << " past " << Tp
-                                       << (portable ? " portable" : " fast");
+                    EXPECT_LE(e, 1e-5) << "T " << T << " hd " << hd << " past " << Tp << " "
+                                       << kernel_tier_name(tier);
                 }
     }
-    use_portable_kernels(false);
     std::cout << "[ attention ] vs double oracle: max|diff| = " << worst << "\n";
 }
 
 // Row i sees keys 0 … i only: the first rows of a longer text are the same bytes as the whole
-// of the shorter one (the AVX-512 tiles are anchored at fixed blocks; extra keys add exact zeros).
+// of the shorter one (the tiles of avx512 and avx2 are anchored at fixed blocks; extra keys add
+// exact zeros).
 TEST(Gpt2CpuAttention, ARowIgnoresLaterKeysToTheBit) {
-    if (!cpu_has_avx512f()) GTEST_SKIP() << "no AVX-512 on this CPU";
+    const auto tiers = test::supported_tiers();
+    if (tiers.size() == 1) GTEST_SKIP() << "no AVX2 on this CPU";
     const Head longer(300, 64, 5);
-    const auto all = run(longer, 0, 0.125f);
-    for (size_t T : {1, 50, 64, 100, 299}) {
-        Head shorter = longer;
-        shorter.T = T;
-        const auto part = run(shorter, 0, 0.125f);
-        EXPECT_EQ(0, std::memcmp(part.data(), all.data(), part.size() * sizeof(float))) << T;
+    for (KernelTier tier : tiers) {
+        if (tier == KernelTier::portable) continue;
+        const test::TierScope scope(tier);
+        const auto all = run(longer, 0, 0.125f);
+        for (size_t T : {1, 50, 64, 100, 299}) {
+            Head shorter = longer;
+            shorter.T = T;
+            const auto part = run(shorter, 0, 0.125f);
+            EXPECT_EQ(0, std::memcmp(part.data(), all.data(), part.size() * sizeof(float)))
+                << T << " " << kernel_tier_name(tier);
+        }
     }
 }
 
