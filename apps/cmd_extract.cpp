@@ -154,16 +154,16 @@ void setup_extract(CLI::App& app) {
     sub->add_option("--batch-size", f->batch_size,
                     "The seed's batch size (only --positions hf-padded depends on it)")
         ->capture_default_str()
-        ->check(CLI::PositiveNumber);
+        ->check(kPositive);
     sub->add_option("--chunk-tokens", f->chunk_tokens,
                     "Tokens per packed forward pass (memory vs. speed; changes the last bits)")
         ->capture_default_str()
-        ->check(CLI::PositiveNumber);
+        ->check(kPositive);
     sub->add_option("--checkpoint-seconds", f->checkpoint_seconds,
                     "Sync outputs and journal finished chunks at most this often (0 = every "
                     "chunk); a killed run resumes from the last checkpoint")
         ->capture_default_str()
-        ->check(CLI::NonNegativeNumber);
+        ->check(kNonNegative);
     sub->add_flag("--overwrite", f->overwrite,
                   "Replace the outputs of another extraction in --out instead of refusing");
     sub->add_option("--precision", f->precision,

@@ -56,13 +56,13 @@ void setup_metrics(CLI::App& app) {
                   "the embedding's; costs N^2 d)");
     sub->add_option("--k", e.knn_k, "k of the k-NN classifier")
         ->capture_default_str()
-        ->check(CLI::PositiveNumber);
+        ->check(kPositive);
     sub->add_option("--folds", e.folds, "Stratified cross-validation folds")
         ->capture_default_str()
         ->check(CLI::Range(2, 1000));
     sub->add_option("--trust-k", e.trust_k, "Neighbours for trustworthiness")
         ->capture_default_str()
-        ->check(CLI::PositiveNumber);
+        ->check(kPositive);
     sub->add_option("--silhouette-samples", e.silhouette_samples,
                     "Rows sampled for the silhouette (0 = all; exact cost grows as N^2)")
         ->capture_default_str();

@@ -82,7 +82,7 @@ void setup_reduce(CLI::App& app) {
     sub->add_flag("--scale", o->scale, "StandardScaler first (zero mean, unit variance columns)");
     sub->add_option("--components", o->components, "Output dimensions (PCA, t-SNE, UMAP)")
         ->capture_default_str()
-        ->check(CLI::PositiveNumber);
+        ->check(kPositive);
     sub->add_option("--solver", o->solver,
                     "PCA: auto, exact (converged eigenvectors of the covariance) or randomized "
                     "(subspace iteration, for very wide features such as logits)")

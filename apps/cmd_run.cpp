@@ -43,7 +43,7 @@ void setup_run(CLI::App& app) {
     sub->add_option("--threads", o->threads,
                     "Worker threads (0 = all cores; default: the study's own setting); results "
                     "are identical for any count")
-        ->check(CLI::NonNegativeNumber);
+        ->check(kNonNegative);
     sub->callback([o] {
         const StudySpec spec = read_study(o->study);
         if (o->check) {

@@ -150,10 +150,10 @@ void setup_train_prompt(CLI::App& app) {
         ->capture_default_str();
     sub->add_option("--temperature", f->temperature, "contrastive: temperature tau")
         ->capture_default_str()
-        ->check(CLI::PositiveNumber);
+        ->check(kPositive);
     sub->add_option("--prompt-length", f->prompt_length, "Prompt rows P")
         ->capture_default_str()
-        ->check(CLI::PositiveNumber);
+        ->check(kPositive);
     sub->add_option("--init", f->init,
                     "Initial prompt: random (normal at wte's scale), vocab (embeddings of common "
                     "tokens) or text (--init-text's token embeddings, repeated to P rows)")
@@ -169,7 +169,7 @@ void setup_train_prompt(CLI::App& app) {
         ->check(CLI::IsMember({"adam", "adamw"}));
     sub->add_option("--learning-rate", f->learning_rate, "Peak learning rate")
         ->capture_default_str()
-        ->check(CLI::PositiveNumber);
+        ->check(kPositive);
     sub->add_option("--weight-decay", f->weight_decay, "AdamW weight decay (default 0.01)");
     sub->add_option("--schedule", f->schedule,
                     "Learning rate after warm-up: constant, or a linear / cosine decay to 0")
@@ -179,21 +179,21 @@ void setup_train_prompt(CLI::App& app) {
         ->capture_default_str();
     sub->add_option("--clip-norm", f->clip_norm, "Clip the gradient to this L2 norm (0 = off)")
         ->capture_default_str()
-        ->check(CLI::NonNegativeNumber);
+        ->check(kNonNegative);
     sub->add_option("--batch-size", f->batch_size, "Texts per step")
         ->capture_default_str()
-        ->check(CLI::PositiveNumber);
+        ->check(kPositive);
     sub->add_option("--epochs", f->epochs, "Passes over the training texts")
         ->capture_default_str()
-        ->check(CLI::PositiveNumber);
+        ->check(kPositive);
     sub->add_option("--knn-k", f->knn_k, "k of the validation k-NN accuracy")
         ->capture_default_str()
-        ->check(CLI::PositiveNumber);
+        ->check(kPositive);
     sub->add_option("--checkpoint-seconds", f->checkpoint_seconds,
                     "Save the resumable state at most this often (0 = every step; always after "
                     "each epoch); a killed run resumes from it")
         ->capture_default_str()
-        ->check(CLI::NonNegativeNumber);
+        ->check(kNonNegative);
     sub->add_option("--grad-engine", f->grad_engine,
                     "cpu (batched fp32, fast) or reference (double precision, one text at a time: "
                     "the yardstick, slow)")

@@ -1,6 +1,7 @@
 #include "apps/common.hpp"
 
 #include <filesystem>
+#include <string>
 #include <vector>
 
 #include "core/atomic_file.hpp"
@@ -27,11 +28,28 @@ Labels load_labels(const std::string& path, size_t rows, const std::string& feat
     return labels;
 }
 
+namespace {
+CLI::Validator number_at_least(double low, bool inclusive, const std::string& name) {
+    return CLI::Validator(
+        [low, inclusive](std::string& input) -> std::string {
+            double v = 0;
+            const bool ok = CLI::detail::lexical_cast(input, v);
+            if (ok && (inclusive ? v >= low : v > low)) return {};
+            return input + ": expected a number " + (inclusive ? ">= " : "> ") +
+                   (low == 0 ? std::string("0") : std::to_string(low));
+        },
+        name);
+}
+}  // namespace
+
+const CLI::Validator kPositive = number_at_least(0, false, "POSITIVE");
+const CLI::Validator kNonNegative = number_at_least(0, true, "NONNEGATIVE");
+
 void add_threads_option(CLI::App* app, int& threads) {
     app->add_option("--threads", threads,
                     "Worker threads (0 = all cores); results are identical for any count")
         ->capture_default_str()
-        ->check(CLI::NonNegativeNumber);
+        ->check(kNonNegative);
 }
 
 void add_seed_option(CLI::App* app, uint64_t& seed) {
@@ -42,17 +60,17 @@ void add_seed_option(CLI::App* app, uint64_t& seed) {
 void add_kmeans_options(CLI::App* app, KMeansFlags& f, const std::string& prefix) {
     app->add_option("--clusters", f.clusters, prefix + "number of clusters K")
         ->capture_default_str()
-        ->check(CLI::PositiveNumber);
+        ->check(kPositive);
     app->add_option("--n-init", f.n_init, prefix + "restarts (k-means++ seeds); best inertia wins")
         ->capture_default_str()
-        ->check(CLI::PositiveNumber);
+        ->check(kPositive);
     app->add_option("--max-iter", f.max_iter, prefix + "iterations per restart")
         ->capture_default_str()
-        ->check(CLI::PositiveNumber);
+        ->check(kPositive);
     app->add_option("--tol", f.tol,
                     prefix + "convergence: squared centre shift relative to the mean variance")
         ->capture_default_str()
-        ->check(CLI::NonNegativeNumber);
+        ->check(kNonNegative);
     app->add_option("--algorithm", f.algorithm, prefix + "lloyd or elkan (same result)")
         ->capture_default_str()
         ->check(CLI::IsMember({"lloyd", "elkan"}));

@@ -18,6 +18,11 @@ Matrix load_features(const std::string& path, bool scale, int threads);
 // Reads labels and checks there is one per row of `features_path`.
 Labels load_labels(const std::string& path, size_t rows, const std::string& features_path);
 
+// Number checks for options. CLI11's own PositiveNumber / NonNegativeNumber print their double
+// bounds in full (a 309-digit maximum); these say what was expected: "--clusters: -3: expected a
+// number > 0".
+extern const CLI::Validator kPositive, kNonNegative;
+
 // --threads and --seed, with the same meaning everywhere.
 void add_threads_option(CLI::App* app, int& threads);
 void add_seed_option(CLI::App* app, uint64_t& seed);

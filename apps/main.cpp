@@ -34,7 +34,10 @@ int main(int argc, char** argv) try {
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
-        return app.exit(e);
+        // --help and --version print as CLI11 does; a usage error is one line like any other.
+        if (e.get_exit_code() == 0) return app.exit(e);
+        std::fprintf(stderr, "promptlens: error: %s (see --help)\n", e.what());
+        return e.get_exit_code();
     } catch (const std::exception& e) {
         std::fprintf(stderr, "promptlens: error: %s\n", e.what());
         return 1;

@@ -36,17 +36,17 @@ void add_umap_options(CLI::App* app, UmapFlags& f) {
         ->check(CLI::Range(size_t{2}, size_t{100000}));
     app->add_option("--min-dist", f.min_dist, "UMAP: how tightly points may pack (0..spread)")
         ->capture_default_str()
-        ->check(CLI::NonNegativeNumber);
+        ->check(kNonNegative);
     app->add_option("--spread", f.spread, "UMAP: scale of the embedded points")
         ->capture_default_str()
-        ->check(CLI::PositiveNumber);
+        ->check(kPositive);
     app->add_option("--epochs", f.epochs,
                     "UMAP: SGD epochs; 0 = 500 up to 10,000 rows, 200 above (umap-learn)")
         ->capture_default_str();
     app->add_option("--negative-sample-rate", f.negative_sample_rate,
                     "UMAP: negative samples per positive one")
         ->capture_default_str()
-        ->check(CLI::NonNegativeNumber);
+        ->check(kNonNegative);
     bind_shared(app, "--learning-rate", f.learning_rate, "UMAP: initial SGD step (default 1)");
     bind_shared(app, "--init", f.init, "UMAP: spectral (default), random or pca");
     bind_shared(app, "--metric", f.metric, "UMAP: euclidean (default) or cosine");

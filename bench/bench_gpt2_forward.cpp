@@ -36,6 +36,7 @@
 #include "core/rng.hpp"
 #include "model/gpt2_cpu.hpp"
 #include "model/hub_cache.hpp"
+#include "model/kernel_tier.hpp"
 #include "timing.hpp"
 
 using namespace promptlens;
@@ -116,10 +117,11 @@ int main(int argc, char** argv) {
         const auto& c = w.config;
         const size_t C = c.n_embd, L = c.n_layer;
         const double matmul_params = double(L) * double(C * 3 * C + C * C + 2 * C * c.n_inner);
-        std::printf("model: %s (ready in %.1f s), %.1fM matmul parameters\n",
+        std::printf("model: %s (ready in %.1f s), %.1fM matmul parameters; kernels %s%s\n",
                     model_name.empty() ? "random GPT-2 124M in memory" : model_name.c_str(),
                     std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(),
-                    matmul_params / 1e6);
+                    matmul_params / 1e6, kernel_tier_name(kernel_tier()),
+                    cpu_has_avx512bf16() ? " (bf16: vdpbf16ps)" : " (bf16: widened to fp32)");
 
         Rng rng(7, 1);
         PackedTokens texts;

@@ -31,6 +31,10 @@ expect_error "3 rows but 5 clusters" -- cluster --features "$WORK/three.csv" --l
 expect_error "3 rows but 4 clusters" -- reduce --method kmeans --clusters 4 --features "$WORK/three.csv" --out "$WORK/y.npy"
 expect_error "components" -- reduce --components 5 --features "$WORK/three.csv" --out "$WORK/y.npy"
 
+# Out-of-range numbers name the option, the value and what was expected (not CLI11's 309-digit bound).
+expect_error "--clusters: -3: expected a number > 0" -- cluster --features "$X" --labels "$L" --clusters -3
+expect_error "--threads: -1: expected a number >= 0" -- reduce --features "$X" --out "$WORK/y.npy" --threads -1
+
 expect_error "missing.npy: no such file" -- reduce --features "$WORK/missing.npy" --out "$WORK/y.npy"
 printf '1,2\nx,4\n' > "$WORK/text.csv"
 expect_error "text.csv: line 2, column 1: expected a number, got 'x'" -- reduce --features "$WORK/text.csv" --out "$WORK/y.npy"
