@@ -22,6 +22,7 @@
 #include "core/progress.hpp"
 #include "extract/content_hash.hpp"
 #include "model/gpt2_cpu.hpp"
+#include "model/kernel_tier.hpp"
 
 namespace promptlens {
 namespace fs = std::filesystem;
@@ -544,6 +545,7 @@ ExtractResult run_extract(const ExtractInputs& in, const ExtractOptions& o, cons
     meta["model"] = {{"path", in.model_path},
                      {"hash", in.model_hash},
                      {"backend", in.backend->name()},
+                     {"cpu_kernels", kernel_tier_name(kernel_tier())},  // last bits differ
                      {"n_layer", in.config.n_layer},
                      {"n_embd", in.config.n_embd},
                      {"vocab_size", in.config.vocab_size},
