@@ -2,15 +2,16 @@
 // (model/gpt2_reference.hpp), over many sequences packed without padding (model/backend.hpp).
 //
 // How it is fast: every linear layer is one GEMM over ALL packed rows (model/gpt2_cpu_gemm.hpp:
-// fp32 = an AVX-512 register-tile kernel reading the weights from the mapped file, OpenBLAS
-// without AVX-512; bf16 = an AVX-512 BF16 register-tile kernel), parallel over panel groups, with
-// bias and gelu_new fused into the block epilogue and the residual added by the same GEMM
-// (beta = 1). LayerNorm runs over fixed 64-row blocks. Attention runs per (sequence, head) in a
-// per-worker scratch, in fp32 for both precisions (model/gpt2_cpu_attention.hpp: in the text pass
-// only the lower triangle, with the AVX-512 tiles). The passes' buffers come from a pool kept by
-// the model, so repeated passes do not fault fresh pages in for every chunk. Softmax and gelu_new
-// (x·sigmoid(2u), the exact identity for 0.5·x·(1+tanh u)) use a Cephes-style expf in loops
-// compiled for AVX-512 when the CPU has it. The text pass stops after the last layer's K/V. Stage
+// register-tile kernels of the CPU's tier, model/kernel_tier.hpp — AVX-512 or AVX2 fp32 tiles
+// reading the weights from the mapped file, an AVX-512 BF16 kernel or widened bf16 panels for
+// bf16, OpenBLAS on the portable tier), parallel over panel groups, with bias and gelu_new fused
+// into the block epilogue and the residual added by the same GEMM (beta = 1). LayerNorm runs over
+// fixed 64-row blocks. Attention runs per (sequence, head) in a per-worker scratch, in fp32 for
+// both precisions (model/gpt2_cpu_attention.hpp: in the text pass only the lower triangle, on the
+// same tiles). The passes' buffers come from a pool kept by the model, so repeated passes do not
+// fault fresh pages in for every chunk. Softmax and gelu_new (x·sigmoid(2u), the exact identity
+// for 0.5·x·(1+tanh u)) use a Cephes-style expf in the tier's intrinsics
+// (model/gpt2_cpu_elementwise.hpp). The text pass stops after the last layer's K/V. Stage
 // times: `Gpt2CpuStageTimes`.
 //
 // Precision (opt-in bf16): the four linear layers of every block take bf16 weights (converted once:
@@ -21,9 +22,10 @@
 //
 // Determinism: block boundaries depend only on the packed input, never on the thread count, and
 // every (sequence, head) task and every output element of a linear layer is computed alone, so the
-// bytes are identical for any `threads`. With AVX-512 a sequence's hidden states are also the same
-// bytes whatever it is packed with; without it (OpenBLAS tiles rows at other offsets) the last
-// bits may move; tests/unit/test_gpt2_cpu.cpp checks both.
+// bytes are identical for any `threads`. With the tiled kernel tiers (avx512, avx2:
+// model/kernel_tier.hpp) a sequence's hidden states are also the same bytes whatever it is packed
+// with; on the portable tier (OpenBLAS tiles rows at other offsets) the last bits may move;
+// tests/unit/test_gpt2_cpu.cpp checks both.
 // Accuracy (fp32): float32 accumulation (the reference uses double); against the reference ≤ 1e-5
 // on hidden states and 5e-5 on logits for the tiny test model (measured values in the test).
 #pragma once
