@@ -274,8 +274,8 @@ PL_TARGET_AVX2 void widen_bf16_panel(const uint16_t* src, size_t K, size_t sub, 
         for (size_t j = 0; j < NR; j += 8) {
             const __m256i v = _mm256_loadu_si256(words + j / 8);
             float* d = dst + packed_index(k, j, K, sub);
-            _mm256_store_ps(d, _mm256_castsi256_ps(_mm256_slli_epi32(v, 16)));
-            if (k + 1 < K) _mm256_store_ps(d + sub, _mm256_castsi256_ps(_mm256_and_si256(v, hi)));
+            _mm256_storeu_ps(d, _mm256_castsi256_ps(_mm256_slli_epi32(v, 16)));
+            if (k + 1 < K) _mm256_storeu_ps(d + sub, _mm256_castsi256_ps(_mm256_and_si256(v, hi)));
         }
     }
 }
