@@ -168,7 +168,7 @@ void setup_extract(CLI::App& app) {
                   "Replace the outputs of another extraction in --out instead of refusing");
     sub->add_option("--precision", f->precision,
                     "fp32 (exact to HuggingFace) or bf16 (about 2x faster linear layers on CPUs "
-                    "with AVX-512 BF16; ~1e-2 relative error)")
+                    "with AVX-512 BF16, the same speed elsewhere; ~1e-2 relative error)")
         ->capture_default_str()
         ->check(CLI::IsMember({"fp32", "bf16"}));
     add_threads_option(sub, f->threads);

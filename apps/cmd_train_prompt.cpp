@@ -201,7 +201,8 @@ void setup_train_prompt(CLI::App& app) {
         ->check(CLI::IsMember({"cpu", "reference"}));
     sub->add_option("--precision", f->precision,
                     "fp32, or bf16: text passes, validation and the forward GEMMs in bf16 (about "
-                    "1.9x faster per step on CPUs with AVX-512 BF16, ~1e-2 relative error), "
+                    "1.9x faster per step on CPUs with AVX-512 BF16, the same speed elsewhere; "
+                    "~1e-2 relative error), "
                     "backward GEMMs in fp32")
         ->capture_default_str()
         ->check(CLI::IsMember({"fp32", "bf16"}));
