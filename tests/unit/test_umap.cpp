@@ -178,7 +178,9 @@ TEST(Umap, ManyIdenticalRowsStayFinite) {
     UmapOptions o;
     o.epochs = 50;
     o.threads = 2;
-    for (float v : umap_fit(d, o).embedding.values()) ASSERT_TRUE(std::isfinite(v));
+    // Named: a range-for over a temporary's member reads it after it is freed (ASan saw it).
+    const UmapModel fitted = umap_fit(d, o);
+    for (float v : fitted.embedding.values()) ASSERT_TRUE(std::isfinite(v));
     Matrix same(100, 5, 3.0f);
     const UmapModel m = umap_fit(same, o);
     for (float v : m.embedding.values()) ASSERT_TRUE(std::isfinite(v));
