@@ -29,21 +29,19 @@ Labels load_labels(const std::string& path, size_t rows, const std::string& feat
 }
 
 namespace {
-CLI::Validator number_at_least(double low, bool inclusive, const std::string& name) {
+CLI::Validator sign_check(bool zero_ok) {
     return CLI::Validator(
-        [low, inclusive](std::string& input) -> std::string {
+        [zero_ok](std::string& input) -> std::string {
             double v = 0;
-            const bool ok = CLI::detail::lexical_cast(input, v);
-            if (ok && (inclusive ? v >= low : v > low)) return {};
-            return input + ": expected a number " + (inclusive ? ">= " : "> ") +
-                   (low == 0 ? std::string("0") : std::to_string(low));
+            if (CLI::detail::lexical_cast(input, v) && (v > 0 || (zero_ok && v == 0))) return {};
+            return input + (zero_ok ? ": expected a number >= 0" : ": expected a number > 0");
         },
-        name);
+        zero_ok ? "NONNEGATIVE" : "POSITIVE");
 }
 }  // namespace
 
-const CLI::Validator kPositive = number_at_least(0, false, "POSITIVE");
-const CLI::Validator kNonNegative = number_at_least(0, true, "NONNEGATIVE");
+const CLI::Validator kPositive = sign_check(false);
+const CLI::Validator kNonNegative = sign_check(true);
 
 void add_threads_option(CLI::App* app, int& threads) {
     app->add_option("--threads", threads,

@@ -31,11 +31,11 @@ constexpr size_t kMinBlockRows = 64;         // a task's rows are never cut shor
 constexpr size_t kFp32Cols = 256;            // portable fp32: output columns per OpenBLAS call
 constexpr size_t kFp32MinTileRows = 256;     // portable fp32: rows split only into blocks this tall
 
-// How the AVX-512 paths cut C = A·W into tasks: (row block, group of 4 panels). A task's W panels
-// (over all of K) are packed once, then `task_loops` runs over them. Rows are cut only when there
-// are fewer groups than 2 per thread. Every output element's arithmetic is fixed by K alone (k
-// blocks of 256 added into C in order, then the epilogue), so neither the plan nor the thread
-// count changes a bit.
+// How the tiled paths (avx512, avx2) cut C = A·W into tasks: (row block, group of 4 panels). A
+// task's W panels (over all of K) are packed once, then `task_loops` runs over them. Rows are cut
+// only when there are fewer groups than 2 per thread. Every output element's arithmetic is fixed by
+// K alone (k blocks of 256 added into C in order, then the epilogue), so neither the plan nor the
+// thread count changes a bit.
 struct TaskPlan {
     size_t group, groups, mc, tasks;
     TaskPlan(size_t M, size_t panels, int threads) {
@@ -227,9 +227,8 @@ struct AlignedFloats {
 // same inputs they give the same bits.
 struct Avx512Layout {
     static constexpr size_t kSub = NR;
-    static void tile(const float* a, size_t lda, const float* panel, size_t K, size_t k0, size_t kc,
-                     size_t rows, float* c, size_t ldc, bool load_c, size_t nv) {
-        (void)K;
+    static void tile(const float* a, size_t lda, const float* panel, size_t /*K*/, size_t k0,
+                     size_t kc, size_t rows, float* c, size_t ldc, bool load_c, size_t nv) {
         kKernelsF32[rows](a, lda, panel + k0 * NR, kc, c, ldc, load_c, nv);
     }
 };
@@ -375,11 +374,26 @@ void linear(ConstMatView A, const LinearWeight& W, std::span<const float> bias, 
     require(!(accumulate && act != Activation::none), "linear: activation with accumulate");
     if (M == 0) return;
 
+    // The tiers' fp32 tiles run fp32, and bf16 where there is no vdpbf16ps: A rounded to bf16
+    // values (kept as fp32), W's panels widened to fp32 per task; every product is then exact, as
+    // vdpbf16ps makes it.
     const KernelTier tier = kernel_tier();
-    if (W.precision() == Precision::fp32 && tier == KernelTier::avx512)
-        return linear_tier<Avx512Layout>(A, W, bias, act, accumulate, C, threads);
-    if (W.precision() == Precision::fp32 && tier == KernelTier::avx2)
-        return linear_tier<Avx2Layout>(A, W, bias, act, accumulate, C, threads);
+    if (tier != KernelTier::portable &&
+        (W.precision() == Precision::fp32 || !cpu_has_avx512bf16())) {
+        ConstMatView a = A;
+        if (W.precision() == Precision::bf16) {
+            if (scratch.a_rounded.size() < M * K) scratch.a_rounded.resize(M * K);
+            const MatView ar(scratch.a_rounded.data(), M, K);
+            parallel_for(chunk_count(M, kConvertRows), threads, [&](size_t blk) {
+                const size_t b = blk * kConvertRows, e = std::min(M, b + kConvertRows);
+                round_rows_to_fp32(A.row_range(b, e), ar.row_range(b, e));
+            });
+            a = ar;
+        }
+        if (tier == KernelTier::avx512)
+            return linear_tier<Avx512Layout>(a, W, bias, act, accumulate, C, threads);
+        return linear_tier<Avx2Layout>(a, W, bias, act, accumulate, C, threads);
+    }
     if (W.precision() == Precision::fp32) {
         // OpenBLAS sgemm per tile: a fixed block of output columns over all rows — or over 2 or
         // 4 row blocks when that makes the tile count a multiple of 4, so 2 or 4 threads get equal
@@ -406,21 +420,8 @@ void linear(ConstMatView A, const LinearWeight& W, std::span<const float> bias, 
         return;
     }
 
-    // bf16 without vdpbf16ps but with an fp32 tier: A rounded to bf16 values (kept as fp32), W's
-    // panels widened to fp32 per task; every product is then exact, as vdpbf16ps makes it.
-    if (tier != KernelTier::portable && !cpu_has_avx512bf16()) {
-        if (scratch.a_rounded.size() < M * K) scratch.a_rounded.resize(M * K);
-        const MatView ar(scratch.a_rounded.data(), M, K);
-        parallel_for(chunk_count(M, kConvertRows), threads, [&](size_t blk) {
-            const size_t b = blk * kConvertRows, e = std::min(M, b + kConvertRows);
-            round_rows_to_fp32(A.row_range(b, e), ar.row_range(b, e));
-        });
-        if (tier == KernelTier::avx512)
-            return linear_tier<Avx512Layout>(ar, W, bias, act, accumulate, C, threads);
-        return linear_tier<Avx2Layout>(ar, W, bias, act, accumulate, C, threads);
-    }
-
-    // bf16: round A once (parallel over row blocks), then panels as above.
+    // bf16 with vdpbf16ps, or the plain loop on the portable tier: round A once (parallel over row
+    // blocks), then panels as above.
     const size_t Kp = W.k_padded(), kp2 = Kp / 2;
     const bool fast = cpu_has_avx512bf16();
     if (scratch.a_bf16.size() < M * Kp) scratch.a_bf16.resize(M * Kp);

@@ -30,9 +30,13 @@ const char* kernel_tier_name(KernelTier t) {
     return "portable";
 }
 
-KernelTier kernel_tier() {
+KernelTier best_kernel_tier() {
     static const KernelTier cpu = detected();
-    return std::min(cpu, g_limit.load(std::memory_order_relaxed));
+    return cpu;
+}
+
+KernelTier kernel_tier() {
+    return std::min(best_kernel_tier(), g_limit.load(std::memory_order_relaxed));
 }
 
 bool cpu_has_avx512bf16() {

@@ -15,7 +15,9 @@ enum class KernelTier { portable = 0, avx2 = 1, avx512 = 2 };
 
 const char* kernel_tier_name(KernelTier t);  // "portable" | "avx2" | "avx512"
 
-// The best tier this CPU supports (checked once), lowered to the limit when one is set.
+// The best tier this CPU supports (checked once), whatever the limit.
+KernelTier best_kernel_tier();
+// The tier the kernels run: best_kernel_tier(), lowered to the limit when one is set.
 KernelTier kernel_tier();
 // Whether the bf16 path may use vdpbf16ps: the CPU has AVX-512 BF16 and the tier is avx512.
 bool cpu_has_avx512bf16();

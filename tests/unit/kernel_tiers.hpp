@@ -10,16 +10,16 @@ namespace promptlens::test {
 
 // portable … the best this CPU supports.
 inline std::vector<KernelTier> supported_tiers() {
-    limit_kernel_tier(KernelTier::avx512);
     std::vector<KernelTier> tiers;
-    for (int t = 0; t <= int(kernel_tier()); ++t) tiers.push_back(KernelTier(t));
+    for (int t = 0; t <= int(best_kernel_tier()); ++t) tiers.push_back(KernelTier(t));
     return tiers;
 }
 
-// Runs the enclosing scope on at most tier `t`; the limit is lifted at its end.
+// Runs the enclosing scope on at most tier `t`; the tier before it is restored at its end.
 struct TierScope {
-    explicit TierScope(KernelTier t) { limit_kernel_tier(t); }
-    ~TierScope() { limit_kernel_tier(KernelTier::avx512); }
+    explicit TierScope(KernelTier t) : before(kernel_tier()) { limit_kernel_tier(t); }
+    ~TierScope() { limit_kernel_tier(before); }
+    const KernelTier before;
     TierScope(const TierScope&) = delete;
     TierScope& operator=(const TierScope&) = delete;
 };
